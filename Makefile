@@ -1,0 +1,59 @@
+# Hài Lòng — chores. `make run` shows the product, `make test` runs every test.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+# `make run` is the local demo: DEBUG on, dev secret key.
+DEV := DEBUG=1
+
+.PHONY: run test install lint format messages demo worker clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up everything, load the demo, run the analysis, serve on http://$(HOST)
+run: install
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "  Hài Lòng is running on http://$(HOST)/"
+	@echo "    results (published):   http://$(HOST)/results/"
+	@echo "    a survey link to try:  http://$(HOST)$$($(DEV) $(BIN)/python manage.py demo_link)"
+	@echo "    API:                   http://$(HOST)/api/v1/estimates/"
+	@echo "    admin:                 http://$(HOST)/admin/   login: admin / hailong-demo"
+	@echo ""
+	$(DEV) $(BIN)/python manage.py runserver $(HOST)
+
+## test: the whole suite (set DATABASE_URL / REDIS_URL for PostgreSQL, Redis and a real worker)
+test: install
+	HAILONG_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## messages: refresh and compile translations (needs GNU gettext)
+messages: install
+	$(BIN)/python manage.py makemessages -l vi -l en --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

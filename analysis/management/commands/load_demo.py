@@ -1,0 +1,34 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from analysis.demo import ROUND_CODE, demo_load
+from analysis.models import AnalysisRun, SurveyRound
+from analysis.selectors import run_latest
+from analysis.services import analysis_run_start
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo province, SIPAS questionnaire, transactions and responses; run the analysis."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--transactions", type=int, default=4000)
+
+    def handle(self, *args: object, transactions: int, **options: object) -> None:
+        started = time.perf_counter()
+        summary = demo_load(transactions=transactions)
+        self.stdout.write(
+            f"Demo: {summary['units']} units, {summary['transactions']} transactions, "
+            f"{summary['responses']} responses"
+        )
+        survey_round = SurveyRound.objects.get(code=ROUND_CODE)
+        if run_latest(survey_round=survey_round) is None:
+            run = analysis_run_start(survey_round=survey_round)
+            run.refresh_from_db()
+            if run.status == AnalysisRun.Status.SUCCEEDED:
+                self.stdout.write(f"Analysis: {run.estimates.count()} estimates stored")
+            else:
+                self.stdout.write(f"Analysis run {run.pk} queued for the Celery worker")
+        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s")

@@ -1,0 +1,90 @@
+"""Survey rounds, analysis runs and the estimates they produce."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from questionnaires.models import Questionnaire
+from survey.models import AdministrativeUnit
+
+
+class SurveyRound(models.Model):
+    """One period of a survey (e.g. SIPAS 2026) over a part of the unit tree."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="rounds"
+    )
+    scope = models.ForeignKey(
+        AdministrativeUnit,
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        help_text=_("The unit whose subtree this round covers."),
+    )
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    published = models.BooleanField(
+        _("published"), default=False, help_text=_("Published results can be read by anyone.")
+    )
+
+    class Meta:
+        ordering = ["-period_start"]
+        verbose_name = _("survey round")
+        verbose_name_plural = _("survey rounds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnalysisRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    n_responses = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("Hash of the inputs: the same inputs give the same run."),
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("analysis run")
+        verbose_name_plural = _("analysis runs")
+
+    def __str__(self) -> str:
+        return f"{self.round.code} run {self.pk} ({self.status})"
+
+
+class Estimate(models.Model):
+    """A weighted estimate with its design-based standard error."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="estimates")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="estimates")
+    component = models.CharField(_("component"), max_length=64)
+    estimate = models.FloatField(_("estimate"))
+    se = models.FloatField(_("standard error"))
+    ci_low = models.FloatField(_("95% CI low"))
+    ci_high = models.FloatField(_("95% CI high"))
+    n = models.PositiveIntegerField(_("respondents"))
+
+    class Meta:
+        ordering = ["run", "unit__code", "component"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "unit", "component"], name="estimate_run_unit_component_unique"
+            )
+        ]
+        verbose_name = _("estimate")
+        verbose_name_plural = _("estimates")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.component} {self.estimate:.3f}"

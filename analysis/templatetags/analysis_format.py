@@ -1,0 +1,12 @@
+from django import template
+from django.template.defaultfilters import floatformat
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.8266 → "82,7" in Vietnamese, "82.7" in English."""
+    if value is None:
+        return "—"
+    return floatformat(value * 100, 1)

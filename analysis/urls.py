@@ -1,0 +1,6 @@
+from django.urls import path
+
+from analysis import views
+
+app_name = "analysis"
+urlpatterns = [path("results/", views.results, name="results")]

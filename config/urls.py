@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("questionnaires.api_urls")),
+    path("api/v1/", include("survey.api_urls")),
+    path("api/v1/", include("analysis.api_urls")),
+    path("questionnaires/", include("questionnaires.urls")),
+    path("", include("survey.urls")),
+    path("", include("analysis.urls")),
+]

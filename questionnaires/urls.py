@@ -1,0 +1,2 @@
+app_name = "questionnaires"
+urlpatterns: list = []

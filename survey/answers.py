@@ -1,0 +1,149 @@
+"""Checking a respondent's answers against a questionnaire definition.
+
+The server is authoritative: skip logic is evaluated again here, answers to questions
+that are not shown are dropped, and every problem is reported per question code.
+"""
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from questionnaires.definition import SPECIAL_ANSWERS, Definition, Question
+from questionnaires.logic import is_shown
+
+Answers = dict[str, Any]
+FieldErrors = dict[str, list[str]]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _choice_values(question: Question) -> set[str]:
+    if question["type"] == "yes_no":
+        return {"yes", "no"}
+    return {str(choice["value"]) for choice in question.get("choices", [])}
+
+
+def _scale_bounds(question: Question) -> tuple[int, int]:
+    if question["type"] == "nps":
+        return 0, 10
+    scale = question.get("scale", {})
+    return int(scale.get("min", 1)), int(scale.get("max", 5))
+
+
+def _allowed_special(question: Question) -> set[str]:
+    scale = question.get("scale", {})
+    allowed = set()
+    if scale.get("not_applicable"):
+        allowed.add("na")
+    if scale.get("dont_know"):
+        allowed.add("dk")
+    return allowed & SPECIAL_ANSWERS
+
+
+def _clean_one(question: Question, value: Any) -> Any:
+    """Return the normalised answer or raise ValueError with a message for the respondent."""
+    kind = question["type"]
+    validation = question.get("validation", {})
+    if kind in {"rating", "nps"}:
+        if isinstance(value, str) and value in _allowed_special(question):
+            return value
+        low, high = _scale_bounds(question)
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise ValueError(_("Choose a point on the scale.")) from None
+        if not low <= number <= high:
+            raise ValueError(
+                _("Choose a value from %(low)s to %(high)s.") % {"low": low, "high": high}
+            )
+        return number
+    if kind in {"single_choice", "yes_no"}:
+        if str(value) not in _choice_values(question):
+            raise ValueError(_("Choose one of the options."))
+        return str(value)
+    if kind == "multiple_choice":
+        values = value if isinstance(value, list) else [value]
+        values = [str(v) for v in values]
+        if not set(values) <= _choice_values(question):
+            raise ValueError(_("Choose among the options."))
+        if len(set(values)) != len(values):
+            raise ValueError(_("An option was chosen twice."))
+        low, high = validation.get("min_selections"), validation.get("max_selections")
+        if low is not None and len(values) < low:
+            raise ValueError(_("Choose at least %(n)s options.") % {"n": low})
+        if high is not None and len(values) > high:
+            raise ValueError(_("Choose at most %(n)s options.") % {"n": high})
+        return values
+    if kind == "number":
+        try:
+            number = float(str(value).replace(",", "."))
+        except ValueError:
+            raise ValueError(_("Enter a number.")) from None
+        if validation.get("integer") and not number.is_integer():
+            raise ValueError(_("Enter a whole number."))
+        if "min" in validation and number < validation["min"]:
+            raise ValueError(_("Enter a number of at least %(n)s.") % {"n": validation["min"]})
+        if "max" in validation and number > validation["max"]:
+            raise ValueError(_("Enter a number of at most %(n)s.") % {"n": validation["max"]})
+        return int(number) if number.is_integer() else number
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+    if kind in {"text", "long_text"}:
+        text = str(value).strip()
+        limit = validation.get("max_length", 500 if kind == "text" else 5000)
+        if len(text) > limit:
+            raise ValueError(_("Keep it under %(n)s characters.") % {"n": limit})
+        pattern = validation.get("pattern")
+        if pattern and not re.fullmatch(pattern, text):
+            raise ValueError(_("The answer does not have the expected format."))
+        return text
+    if kind == "matrix":
+        if not isinstance(value, dict):
+            raise ValueError(_("Answer every row."))
+        row_question = {**question, "type": "rating"}
+        return {
+            row["code"]: _clean_one(row_question, value[row["code"]])
+            for row in question.get("items", [])
+            if not _blank(value.get(row["code"]))
+        }
+    raise ValueError(_("This question type is not supported."))
+
+
+def answers_clean(definition: Definition, raw: Answers) -> tuple[Answers, FieldErrors]:
+    """Validate ``raw`` answers; return the cleaned answers and errors by question code.
+
+    Conditions are evaluated in questionnaire order on the answers cleaned so far, so a
+    condition only ever reads earlier questions (the definition validator enforces it).
+    """
+    cleaned: Answers = {}
+    errors: FieldErrors = {}
+    known = set()
+    for section in definition.get("sections", []):
+        section_shown = is_shown(section.get("relevant"), cleaned)
+        for question in section.get("questions", []):
+            code = question["code"]
+            known.add(code)
+            if not section_shown or not is_shown(question.get("relevant"), cleaned):
+                continue
+            value = raw.get(code)
+            if _blank(value):
+                if question.get("required"):
+                    errors[code] = [_("This question needs an answer.")]
+                continue
+            try:
+                cleaned[code] = _clean_one(question, value)
+            except ValueError as error:
+                errors[code] = [str(error)]
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        errors["non_field_errors"] = [
+            _("Unknown question codes: %(codes)s") % {"codes": ", ".join(unknown)}
+        ]
+    return cleaned, errors
