@@ -1,0 +1,75 @@
+"""Grouping helpers shared by the estimators (factorising, grouped sums)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import DesignError
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+__all__ = ["FloatArray", "IntArray", "combine_codes", "factorize", "group_sum"]
+
+
+def factorize(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
+    """Codes ``0..L-1`` in sorted order of the distinct values, and the levels.
+
+    Missing values (``None``, NaN, empty string) are an error here: ids, strata and
+    domain keys must be complete (use :func:`factorize_missing` for domains).
+    """
+    arr = np.asarray(values)
+    codes, levels = _factorize(arr)
+    if codes.min(initial=0) < 0:
+        raise DesignError("missing values in a grouping variable")
+    return codes, levels
+
+
+def factorize_missing(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
+    """Like :func:`factorize` but missing values get code -1."""
+    return _factorize(np.asarray(values))
+
+
+def _factorize(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
+    if arr.ndim != 1:
+        raise DesignError("grouping variables must be one-dimensional")
+    if arr.dtype.kind == "f":
+        miss = np.isnan(arr)
+    elif arr.dtype.kind in "OUS":
+        miss = np.array([v is None or v == "" or v != v for v in arr.tolist()], dtype=bool)
+        if arr.dtype.kind == "O":
+            arr = arr.astype(str)
+    else:
+        miss = np.zeros(arr.shape[0], dtype=bool)
+    if miss.any():
+        levels, inv = np.unique(arr[~miss], return_inverse=True)
+        codes = np.full(arr.shape[0], -1, dtype=np.intp)
+        codes[~miss] = inv
+        return codes, levels
+    levels, inv = np.unique(arr, return_inverse=True)
+    return inv.astype(np.intp, copy=False).reshape(-1), levels
+
+
+def combine_codes(codes: Sequence[IntArray], sizes: Sequence[int]) -> tuple[IntArray, int]:
+    """Codes of the interaction of several coded factors (only observed combinations)."""
+    if not codes:
+        raise DesignError("nothing to combine")
+    key = np.zeros(codes[0].shape[0], dtype=np.int64)
+    for c, s in zip(codes, sizes, strict=True):
+        key = key * int(s) + c
+    levels, inv = np.unique(key, return_inverse=True)
+    return inv.astype(np.intp, copy=False).reshape(-1), int(levels.shape[0])
+
+
+def group_sum(codes: IntArray, n_groups: int, values: FloatArray) -> FloatArray:
+    """Sums of ``values`` (n,) or (n, k) by ``codes`` -> (n_groups,) or (n_groups, k)."""
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=n_groups)
+    out = np.empty((n_groups, values.shape[1]))
+    for j in range(values.shape[1]):  # one bincount pass per column: the floor
+        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
+    return out

@@ -1,0 +1,124 @@
+"""Taylor-linearisation variance for stratified multistage designs.
+
+Matches R ``survey``'s ``svyrecvar`` (survey 4.1): scores are first replaced by the
+residuals of every weight adjustment (post-stratification, raking, calibration), then
+summed to the units of each stage, centred within the stage strata and combined::
+
+    V = sum_stage  prod_{earlier stages}(n_h / N_h)
+                   * sum_h f_h n_h / (n_h - 1) * sum_{u in h} (T_u - mean_h T)^2
+
+with ``f_h = (N_h - n_h) / N_h`` (1 without fpc). Later stages only count when the
+design has an fpc (otherwise the first stage is the "ultimate cluster"). A stratum
+with ``f_h ~ 0`` (all units taken) adds nothing. Strata with a single unit follow
+``design.lonely_psu`` as in R (``survey.adjust.domain.lonely = FALSE``).
+
+All domains and items are computed at once: per stage, one bincount pass per item
+gives the unit totals of every domain; the rest works on (units x domains x items).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from ._groups import FloatArray
+from .design import Design, Stage
+from .errors import LonelyPSUError
+from .scores import Scores, feature_cross, feature_group_sums
+
+__all__ = ["taylor_variance"]
+
+_MAX_CELLS = 20_000_000  # units x domains x items held at once
+
+
+def taylor_variance(design: Design, scores: Scores) -> FloatArray:
+    """Variances (D, k) of the domain x item estimators whose scores are ``scores``."""
+    d = scores.n_domains
+    k = scores.n_items
+    widest = max(st.n_units for st in design.stages)
+    for adj in design.adjustments:
+        widest = max(widest, adj.features.n_features)
+    step = max(1, _MAX_CELLS // max(1, widest * d))
+    out = np.empty((d, k))
+    for start in range(0, k, step):
+        sl = slice(start, min(k, start + step))
+        out[:, sl] = _variance_block(design, scores.chunk(sl))
+    return out
+
+
+def _variance_block(design: Design, sc: Scores) -> FloatArray:
+    d, k = sc.n_domains, sc.n_items
+    adjs = design.adjustments
+    ks: list[FloatArray] = []
+    for j, adj in enumerate(adjs):
+        proj = sc.project(adj.features, adj.b)
+        for prev, k_prev in zip(adjs[:j], ks, strict=True):
+            cross = feature_cross(adj.features, adj.b * prev.a, prev.features)
+            proj -= np.tensordot(cross, k_prev, axes=1)
+        p = adj.features.n_features
+        ks.append(adj.solve(proj.reshape(p, d * k)).reshape(p, d, k))
+
+    var = np.zeros((d, k))
+    mult = np.ones(design.stages[0].n_units)
+    for s, stage in enumerate(design.stages):
+        if s > 0:
+            if not design.has_fpc:
+                break
+            mult = mult[stage.unit_parent]
+        totals = sc.grid(stage.unit, stage.n_units)
+        for adj, k_adj in zip(adjs, ks, strict=True):
+            g = feature_group_sums(adj.features, adj.a, stage.unit, stage.n_units)
+            totals -= np.tensordot(g, k_adj, axes=1)
+        var += _stage_variance(totals, stage, mult, design.lonely_psu, s + 1)
+        samp = stage.stratum_sampsize[stage.unit_stratum]
+        mult = mult * (samp / stage.unit_popsize)
+    return var
+
+
+def stage_scales(stage: Stage) -> tuple[FloatArray, FloatArray]:
+    """Per unit: ``f n/(n-1)`` (``f`` if n = 1) and ``f``, with ``f = (N - n)/N``."""
+    nh = stage.stratum_sampsize[stage.unit_stratum].astype(np.float64)
+    pop = stage.unit_popsize
+    with np.errstate(invalid="ignore"):
+        f = np.where(np.isinf(pop), 1.0, (pop - nh) / pop)
+    scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), f)
+    return scale, f
+
+
+def _stage_variance(
+    totals: FloatArray, stage: Stage, mult: FloatArray, lonely: str, stage_no: int
+) -> FloatArray:
+    """Variance contribution of one stage from unit totals (U, D, k)."""
+    st = stage.unit_stratum
+    nh = stage.stratum_sampsize
+    scale, f = stage_scales(stage)
+    # R: a stratum whose units all have f < 1e-7 contributes nothing (certainty)
+    live = np.bincount(st, weights=(f >= 1e-7).astype(np.float64), minlength=stage.n_strata) > 0
+    agg = sparse.csr_matrix(
+        (np.ones(st.shape[0]), (st, np.arange(st.shape[0]))),
+        shape=(stage.n_strata, st.shape[0]),
+    )
+    flat = totals.reshape(totals.shape[0], -1)
+    means = (np.asarray(agg @ flat) / nh[:, None]).reshape(stage.n_strata, *totals.shape[1:])
+    dev = totals - means[st]
+    lonely_h = (nh == 1) & live
+    weight = mult * scale * live[st]
+    if lonely_h.any():
+        if lonely == "fail":
+            h = int(np.flatnonzero(lonely_h)[0])
+            raise LonelyPSUError(f"stratum {h} has only one PSU at stage {stage_no}")
+        lonely_u = lonely_h[st]
+        if lonely == "adjust":
+            dev[lonely_u] = totals[lonely_u]
+        elif lonely == "average":
+            parent = stage.stratum_parent
+            nstrat = np.bincount(parent, minlength=stage.n_parents).astype(np.float64)
+            nok = np.bincount(
+                parent, weights=(~lonely_h).astype(np.float64), minlength=stage.n_parents
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = nstrat / nok
+            weight = np.where(lonely_u, 0.0, weight * factor[parent[st]])
+        # remove, certainty: a lone unit is its own stratum mean, so dev is 0
+    out: FloatArray = np.einsum("u,udk->dk", weight, dev * dev)
+    return out
