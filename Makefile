@@ -34,6 +34,7 @@ run: install
 
 ## test: the whole suite (set DATABASE_URL / REDIS_URL for PostgreSQL, Redis and a real worker)
 test: install
+	@scripts/ensure-chromium.sh
 	HAILONG_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest

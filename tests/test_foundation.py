@@ -1,0 +1,95 @@
+"""The skeleton itself: settings from the environment, Vietnamese first, the demo."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from analysis.models import AnalysisRun, Estimate
+from survey.models import Response
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings_in_subprocess(env: dict[str, str], expression: str) -> str:
+    code = (
+        f"import django, os; django.setup(); from django.conf import settings; print({expression})"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "HAILONG_ALLOW_DEV_KEY"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return (result.stdout + result.stderr).strip()
+
+
+def test_no_environment_means_sqlite_and_eager_celery():
+    out = _settings_in_subprocess(
+        {"DEBUG": "1"},
+        "settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, settings.DEBUG",
+    )
+    assert out == "django.db.backends.sqlite3 True True"
+
+
+def test_urls_switch_to_postgresql_and_redis():
+    out = _settings_in_subprocess(
+        {
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": "postgres://u:p@db:5432/hailong",
+            "REDIS_URL": "redis://cache:6379/0",
+        },
+        "settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
+        "settings.CELERY_TASK_ALWAYS_EAGER, settings.DEBUG",
+    )
+    assert out == "django.db.backends.postgresql redis://cache:6379/0 False False"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    out = _settings_in_subprocess({}, "settings.SECRET_KEY")
+    assert "SECRET_KEY must be set when DEBUG is off" in out
+
+
+@pytest.mark.django_db
+def test_pages_are_vietnamese_unless_english_is_chosen():
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    home = client.get("/")
+    assert home.headers["Content-Language"] == "vi"
+    assert 'lang="vi"' in home.content.decode()
+    english = client.get("/?lang=en")
+    assert english.headers["Content-Language"] == "en"
+    assert client.get("/").headers["Content-Language"] == "en"  # the choice is kept
+
+
+@pytest.mark.django_db
+def test_healthz_answers():
+    assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_loads_analyses_and_is_idempotent(capsys):
+    call_command("load_demo", transactions=600)
+    responses = Response.objects.count()
+    assert 100 < responses < 400
+    run = AnalysisRun.objects.get()
+    assert run.status == AnalysisRun.Status.SUCCEEDED
+    assert Estimate.objects.filter(run=run, unit__code="P01").count() == 6
+
+    call_command("load_demo", transactions=600)
+
+    assert Response.objects.count() == responses
+    assert AnalysisRun.objects.count() == 1
+    results = Client().get("/results/")
+    assert results.status_code == 200
+    assert "Tỉnh Minh Hòa" in results.content.decode()
