@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._groups import FloatArray, IntArray, factorize_missing
 from .design import Design, degrees_of_freedom
 from .errors import EstimatorError
+from .replicates import ReplicateDesign, replicate_sums, replicate_variance
 from .intervals import beta_interval, logit_interval, t_quantile, wald_interval
 from .scores import Scores
 from .variance import taylor_variance
@@ -91,7 +92,7 @@ def _items(y: ArrayLike, names: Sequence[str] | None) -> tuple[FloatArray, tuple
     return arr, labels
 
 
-def _domains(design: Design, by: ArrayLike | None) -> tuple[IntArray, int, NDArray[Any] | None]:
+def _domains(design: AnyDesign, by: ArrayLike | None) -> tuple[IntArray, int, NDArray[Any] | None]:
     if by is None:
         return np.zeros(design.n, dtype=np.intp), 1, None
     codes, levels = factorize_missing(np.asarray(by))
@@ -113,8 +114,30 @@ def _dsum(dom: IntArray, d: int, values: FloatArray) -> FloatArray:
     return out
 
 
-def _df_and_rows(design: Design, dom: IntArray, d: int) -> tuple[FloatArray, FloatArray]:
-    df = np.full((d, 1), float(degrees_of_freedom(design)))
+AnyDesign = Design | ReplicateDesign
+
+
+def _variance(
+    design: AnyDesign, scores: Scores, estimate: FloatArray, a: FloatArray,
+    b: FloatArray | None,
+) -> FloatArray:
+    """Taylor variance, or replicate variance of the same ratio/total."""
+    if isinstance(design, ReplicateDesign):
+        dom, d = scores.domain, scores.n_domains
+        sa = replicate_sums(design, dom, d, a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = sa if b is None else sa / replicate_sums(design, dom, d, b)
+        return replicate_variance(design, thetas, estimate)
+    return taylor_variance(design, scores)
+
+
+def _df_and_rows(design: AnyDesign, dom: IntArray, d: int) -> tuple[FloatArray, FloatArray]:
+    dof = (
+        design.degrees_of_freedom
+        if isinstance(design, ReplicateDesign)
+        else degrees_of_freedom(design)
+    )
+    df = np.full((d, 1), float(dof))
     rows = np.bincount(dom[dom >= 0], minlength=d).astype(np.float64)[:, None]
     if d == 1:
         rows[:] = design.n
@@ -132,7 +155,7 @@ def _weighted_var(
     return out
 
 
-def _prepare(design: Design, y: FloatArray) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
+def _prepare(design: AnyDesign, y: FloatArray) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
     if y.shape[0] != design.n:
         raise EstimatorError("items have the wrong length")
     ok = ~np.isnan(y)
@@ -143,7 +166,7 @@ def _prepare(design: Design, y: FloatArray) -> tuple[NDArray[np.bool_], FloatArr
 
 
 def estimate_mean(
-    design: Design,
+    design: AnyDesign,
     y: ArrayLike,
     *,
     by: ArrayLike | None = None,
@@ -165,7 +188,7 @@ def estimate_mean(
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sa / sb
         alpha = 1.0 / sb
-    var = taylor_variance(design, Scores(dom, d, a, alpha, b, -mean * alpha))
+    var = _variance(design, Scores(dom, d, a, alpha, b, -mean * alpha), mean, a, b)
     n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
@@ -178,7 +201,7 @@ def estimate_mean(
 
 
 def estimate_total(
-    design: Design,
+    design: AnyDesign,
     y: ArrayLike,
     *,
     by: ArrayLike | None = None,
@@ -190,7 +213,7 @@ def estimate_total(
     ok, a, b = _prepare(design, arr)
     dom, d, levels = _domains(design, by)
     sa = _dsum(dom, d, a)
-    var = taylor_variance(design, Scores(dom, d, a, np.ones_like(sa)))
+    var = _variance(design, Scores(dom, d, a, np.ones_like(sa)), sa, a, None)
     n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
@@ -205,7 +228,7 @@ def estimate_total(
 
 
 def estimate_ratio(
-    design: Design,
+    design: AnyDesign,
     numerator: ArrayLike,
     denominator: ArrayLike,
     *,
@@ -234,7 +257,7 @@ def estimate_ratio(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = sa / sb
         alpha = 1.0 / sb
-    var = taylor_variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha))
+    var = _variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha), ratio, a, b)
     n = _dsum(dom, d, (ok & (w != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
@@ -250,7 +273,7 @@ def estimate_ratio(
 
 
 def estimate_proportion(
-    design: Design,
+    design: AnyDesign,
     y: ArrayLike,
     *,
     by: ArrayLike | None = None,
@@ -302,7 +325,7 @@ def _qrule_math(
 
 
 def estimate_quantile(
-    design: Design,
+    design: AnyDesign,
     y: ArrayLike,
     probs: Sequence[float],
     *,
@@ -318,6 +341,8 @@ def estimate_quantile(
     degrees of freedom of a domain are its own PSUs minus strata. Items of the result
     are ``name@p`` for each item and probability.
     """
+    if not isinstance(design, Design):
+        raise EstimatorError("quantiles are estimated on a Taylor design, not replicates")
     arr, labels = _items(y, names)
     if arr.shape[0] != design.n:
         raise EstimatorError("items have the wrong length")
