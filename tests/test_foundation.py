@@ -38,7 +38,8 @@ def _settings_in_subprocess(env: dict[str, str], expression: str) -> str:
 def test_no_environment_means_sqlite_and_eager_celery():
     out = _settings_in_subprocess(
         {"DEBUG": "1"},
-        "settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, settings.DEBUG",
+        "settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, "
+        "settings.DEBUG",
     )
     assert out == "django.db.backends.sqlite3 True True"
 
