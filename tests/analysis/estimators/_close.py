@@ -16,7 +16,8 @@ def close(actual: object, expected: list[float], rtol: float = RTOL) -> None:
     a = np.ravel(np.asarray(actual, dtype=np.float64))
     e = np.asarray(expected, dtype=np.float64)
     assert a.shape == e.shape, (a.shape, e.shape)
-    scale = np.nanmax(np.abs(e)) if np.any(np.isfinite(e)) else 1.0
+    scale = float(np.nanmax(np.abs(e))) if np.any(np.isfinite(e)) else 0.0
+    scale = scale if scale > 0 else 1.0
     zero = np.abs(e) <= 1e-11 * scale
     np.testing.assert_allclose(a[~zero], e[~zero], rtol=rtol, atol=0, equal_nan=True)
     assert np.all(np.abs(a[zero]) <= 1e-11 * scale), a[zero]
