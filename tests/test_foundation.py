@@ -79,7 +79,7 @@ def test_healthz_answers():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_loads_analyses_and_is_idempotent(capsys):
+def test_demo_loads_analyses_and_is_idempotent(celery_worker):
     call_command("load_demo", transactions=600)
     responses = Response.objects.count()
     assert 100 < responses < 400
