@@ -188,7 +188,7 @@ def estimate_mean(
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = sa / sb
         alpha = 1.0 / sb
-    var = _variance(design, Scores(dom, d, a, alpha, b, -mean * alpha), mean, a, b)
+    var = _variance(design, Scores(dom, d, a, alpha, b, -mean * alpha, ok), mean, a, b)
     n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
@@ -213,7 +213,7 @@ def estimate_total(
     ok, a, b = _prepare(design, arr)
     dom, d, levels = _domains(design, by)
     sa = _dsum(dom, d, a)
-    var = _variance(design, Scores(dom, d, a, np.ones_like(sa)), sa, a, None)
+    var = _variance(design, Scores(dom, d, a, np.ones_like(sa), ok=ok), sa, a, None)
     n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
@@ -257,7 +257,7 @@ def estimate_ratio(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = sa / sb
         alpha = 1.0 / sb
-    var = _variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha), ratio, a, b)
+    var = _variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha, ok), ratio, a, b)
     n = _dsum(dom, d, (ok & (w != 0)[:, None]).astype(np.float64)).astype(np.intp)
     df, rows = _df_and_rows(design, dom, d)
     dft = None

@@ -233,10 +233,14 @@ def replicate_variance(
 ) -> FloatArray:
     """R ``svrVar``: variance from replicate estimates (R, ...) around their mean."""
     rs = rdesign.rscales
+    good = np.isfinite(thetas)  # R drops replicates that give NA (svrVar's na.omit)
+    th = np.where(good, thetas, 0.0)
     if rdesign.mse:
         centre = estimate
     else:
-        centre = thetas[rs > 0].mean(axis=0)
-    dev = thetas - centre
+        use = good & (rs > 0).reshape((-1,) + (1,) * (thetas.ndim - 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.sum(np.where(use, th, 0.0), axis=0) / np.sum(use, axis=0)
+    dev = np.where(good, th - centre, 0.0)
     out: FloatArray = rdesign.scale * np.tensordot(rs, dev * dev, axes=1)
     return out

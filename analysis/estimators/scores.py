@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._groups import FloatArray, IntArray
 from .design import Features
@@ -30,6 +31,9 @@ class Scores:
 
     ``domain`` (n,) codes in ``0..D-1`` or -1 (row in no domain); ``A`` (n, k);
     ``B`` (n, k), (n,) shared by all items, or ``None``; ``alpha``/``beta`` (D, k).
+    ``ok`` (n, k) marks the rows where an item is observed (``None``: all); it only
+    matters for R's ``lonely_psu="average"``, whose stratum count follows the rows of
+    the domain.
     """
 
     domain: IntArray
@@ -38,6 +42,7 @@ class Scores:
     alpha: FloatArray
     B: FloatArray | None = None
     beta: FloatArray | None = None
+    ok: NDArray[np.bool_] | None = None
 
     @property
     def n_items(self) -> int:
@@ -53,6 +58,7 @@ class Scores:
             alpha=self.alpha[:, items],
             B=b,
             beta=None if self.beta is None else self.beta[:, items],
+            ok=None if self.ok is None else self.ok[:, items],
         )
 
     def grid(
@@ -83,6 +89,16 @@ class Scores:
                     ]
                 col = col + sb * self.beta[:, j]
             out[:, :, j] = col
+        return out
+
+    def presence(self, codes: IntArray, n_groups: int) -> NDArray[np.bool_]:
+        """Whether each group has a row in each domain where the item is observed."""
+        ones = np.ones((self.domain.shape[0], self.n_items))
+        counts = Scores(
+            self.domain, self.n_domains, ones if self.ok is None else self.ok.astype(float),
+            np.ones((self.n_domains, self.n_items)),
+        ).grid(codes, n_groups)
+        out: NDArray[np.bool_] = counts > 0
         return out
 
     def project(self, features: Features, b: FloatArray) -> FloatArray:

@@ -19,6 +19,7 @@ gives the unit totals of every domain; the rest works on (units x domains x item
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
 
 from ._groups import FloatArray
@@ -69,7 +70,12 @@ def _variance_block(design: Design, sc: Scores) -> FloatArray:
         for adj, k_adj in zip(adjs, ks, strict=True):
             g = feature_group_sums(adj.features, adj.a, stage.unit, stage.n_units)
             totals -= np.tensordot(g, k_adj, axes=1)
-        var += _stage_variance(totals, stage, mult, design.lonely_psu, s + 1)
+        present = None
+        if design.lonely_psu == "average" and not adjs:
+            # R subsets an uncalibrated design to the domain: strata without its rows
+            # drop out of the count of strata that rescales the average
+            present = sc.presence(stage.unit_stratum[stage.unit], stage.n_strata)
+        var += _stage_variance(totals, stage, mult, design.lonely_psu, s + 1, present)
         samp = stage.stratum_sampsize[stage.unit_stratum]
         mult = mult * (samp / stage.unit_popsize)
     return var
@@ -86,7 +92,12 @@ def stage_scales(stage: Stage) -> tuple[FloatArray, FloatArray]:
 
 
 def _stage_variance(
-    totals: FloatArray, stage: Stage, mult: FloatArray, lonely: str, stage_no: int
+    totals: FloatArray,
+    stage: Stage,
+    mult: FloatArray,
+    lonely: str,
+    stage_no: int,
+    present: NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """Variance contribution of one stage from unit totals (U, D, k)."""
     st = stage.unit_stratum
@@ -112,13 +123,20 @@ def _stage_variance(
             dev[lonely_u] = totals[lonely_u]
         elif lonely == "average":
             parent = stage.stratum_parent
-            nstrat = np.bincount(parent, minlength=stage.n_parents).astype(np.float64)
-            nok = np.bincount(
-                parent, weights=(~lonely_h).astype(np.float64), minlength=stage.n_parents
+            if present is None:
+                present = np.ones((stage.n_strata, *totals.shape[1:]), dtype=bool)
+            cols = present.reshape(stage.n_strata, -1).astype(np.float64)
+            agg_p = sparse.csr_matrix(
+                (np.ones(stage.n_strata), (parent, np.arange(stage.n_strata))),
+                shape=(stage.n_parents, stage.n_strata),
             )
+            nstrat = np.asarray(agg_p @ cols)
+            nok = np.asarray(agg_p @ (cols * ~lonely_h[:, None]))
             with np.errstate(divide="ignore", invalid="ignore"):
-                factor = nstrat / nok
-            weight = np.where(lonely_u, 0.0, weight * factor[parent[st]])
+                factor = (nstrat / nok).reshape(stage.n_parents, *totals.shape[1:])
+            unit_factor = np.where(lonely_u[:, None, None], 0.0, factor[parent[st]])
+            out_avg: FloatArray = np.einsum("u,udk->dk", weight, unit_factor * dev * dev)
+            return out_avg
         # remove, certainty: a lone unit is its own stratum mean, so dev is 0
     out: FloatArray = np.einsum("u,udk->dk", weight, dev * dev)
     return out
