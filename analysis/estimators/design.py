@@ -140,6 +140,7 @@ def make_design(
     fpc: Sequence[ArrayLike] | ArrayLike | None = None,
     lonely_psu: LonelyPSU = "fail",
     nest: bool = False,
+    n_rows: int | None = None,
 ) -> Design:
     """Build a design from row arrays, as ``svydesign(ids, strata, weights|probs, fpc)``.
 
@@ -155,10 +156,12 @@ def make_design(
         lonely_psu: what to do with a stratum holding a single PSU (R's
             ``options(survey.lonely.psu=)``).
         nest: PSU ids are only unique within strata (R's ``nest=TRUE``).
+        n_rows: the number of rows, needed only when no array is given (equal weights,
+            simple random sampling).
     """
     if lonely_psu not in LONELY_OPTIONS:
         raise DesignError(f"lonely_psu must be one of {', '.join(LONELY_OPTIONS)}")
-    n = _row_count(weights, probs, strata, clusters, fpc)
+    n = n_rows if n_rows is not None else _row_count(weights, probs, strata, clusters, fpc)
     if clusters is None or len(clusters) == 0:
         id_cols: list[IntArray] = [np.arange(n, dtype=np.intp)]
     else:

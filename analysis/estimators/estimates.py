@@ -20,8 +20,8 @@ from numpy.typing import ArrayLike, NDArray
 from ._groups import FloatArray, IntArray, factorize_missing
 from .design import Design, degrees_of_freedom
 from .errors import EstimatorError
-from .replicates import ReplicateDesign, replicate_sums, replicate_variance
 from .intervals import beta_interval, logit_interval, t_quantile, wald_interval
+from .replicates import ReplicateDesign, replicate_sums, replicate_variance
 from .scores import Scores
 from .variance import taylor_variance
 
@@ -389,7 +389,7 @@ def estimate_quantile(
             high[:, c] = _qrule_math(xs, cw, seg, start, end, total, p_hi)
             var[:, c] = ((high[:, c] - low[:, c]) / (2 * tcrit)) ** 2
     qlabels = tuple(f"{lab}@{p:g}" for lab in labels for p in pr)
-    df, rows_n = _df_and_rows(design, dom, d)
+    _, rows_n = _df_and_rows(design, dom, d)
     return Estimates("quantile", qlabels, levels, est, var, n, dfs[:, None], rows_n,
                      None, low, high)
 

@@ -79,7 +79,8 @@ def nonresponse_adjust(
     resp = np.bincount(codes, weights=w * r, minlength=k)
     empty = (resp == 0) & (total > 0)
     if empty.any():
-        raise CalibrationError(f"weighting class {levels[np.flatnonzero(empty)[0]]} has no respondents")
+        first = levels[np.flatnonzero(empty)[0]]
+        raise CalibrationError(f"weighting class {first} has no respondents")
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(resp > 0, total / resp, 0.0)
     out: FloatArray = np.where(r, w * factor[codes], 0.0)
