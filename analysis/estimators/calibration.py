@@ -166,8 +166,10 @@ def rake(
     g, _ = rake_cells(cell_totals, cell_margins, targets, tol=tol, max_iter=max_iter)
     neww = w * g[cell]
     counts = np.bincount(cell, minlength=n_cells).astype(np.float64)
-    cat_counts = [np.bincount(c, weights=counts, minlength=s) for c, s in
-                  zip(cell_margins, sizes, strict=True)]
+    cat_counts = [
+        np.bincount(c, weights=counts, minlength=s)
+        for c, s in zip(cell_margins, sizes, strict=True)
+    ]
     psw = np.where(neww == 0, 1.0, neww)
 
     def solve(s: FloatArray) -> FloatArray:
@@ -223,9 +225,10 @@ def _calfun(
         def df(u: FloatArray) -> FloatArray:
             e = np.exp(a * u)
             den = upper - 1 + (1 - lower) * e
-            out: FloatArray = upper * (1 - lower) * e * a / den - (
-                (lower * (upper - 1) + upper * (1 - lower) * e) * ((1 - lower) * e * a)
-            ) / den**2
+            out: FloatArray = (
+                upper * (1 - lower) * e * a / den
+                - ((lower * (upper - 1) + upper * (1 - lower) * e) * ((1 - lower) * e * a)) / den**2
+            )
             return out
 
         return fm1, df

@@ -269,7 +269,11 @@ def _num_or_none(v: Any) -> float | None:
 
 
 def _rows(
-    est: Estimates, statistic: str, variable: str, level: float, extra: Sequence[dict[str, Any]],
+    est: Estimates,
+    statistic: str,
+    variable: str,
+    level: float,
+    extra: Sequence[dict[str, Any]],
     method: str = "wald",
 ) -> list[dict[str, Any]]:
     low, high = est.confint(level, method=method)  # type: ignore[arg-type]
@@ -313,8 +317,14 @@ def run(req: EstimateRequest) -> dict[str, Any]:
             stats += _rows(est, "total", v, req.level, [{}])
         for v in req.proportions:
             est = estimate_proportion(des, _key(cols, v), by=by, deff=True)
-            stats += _rows(est, "proportion", v, req.level,
-                           [{"category": c} for c in est.items], method="logit")
+            stats += _rows(
+                est,
+                "proportion",
+                v,
+                req.level,
+                [{"category": c} for c in est.items],
+                method="logit",
+            )
         for spec in req.ratios:
             num, sep, den = spec.partition("/")
             if not sep or not num or not den:
@@ -346,4 +356,3 @@ def run(req: EstimateRequest) -> dict[str, Any]:
         },
         "statistics": stats,
     }
-

@@ -118,7 +118,10 @@ AnyDesign = Design | ReplicateDesign
 
 
 def _variance(
-    design: AnyDesign, scores: Scores, estimate: FloatArray, a: FloatArray,
+    design: AnyDesign,
+    scores: Scores,
+    estimate: FloatArray,
+    a: FloatArray,
     b: FloatArray | None,
 ) -> FloatArray:
     """Taylor variance, or replicate variance of the same ratio/total."""
@@ -145,8 +148,13 @@ def _df_and_rows(design: AnyDesign, dom: IntArray, d: int) -> tuple[FloatArray, 
 
 
 def _weighted_var(
-    dom: IntArray, d: int, w: FloatArray, ok: NDArray[np.bool_], resid: FloatArray,
-    n: IntArray, wsum: FloatArray,
+    dom: IntArray,
+    d: int,
+    w: FloatArray,
+    ok: NDArray[np.bool_],
+    resid: FloatArray,
+    n: IntArray,
+    wsum: FloatArray,
 ) -> FloatArray:
     """R ``svyvar``: ``n/(n-1) * sum(w r^2) / sum(w)`` per domain and item."""
     ss = _dsum(dom, d, w[:, None] * ok * resid * resid)
@@ -297,13 +305,27 @@ def estimate_proportion(
     ind[rows, code[rows]] = 1.0
     ind[code < 0, :] = np.nan
     out = estimate_mean(design, ind, by=by, names=[str(c) for c in cats], deff=deff)
-    return Estimates("proportion", out.items, out.domains, out.estimate, out.variance,
-                     out.n, out.df, out.n_rows, out.deff)
+    return Estimates(
+        "proportion",
+        out.items,
+        out.domains,
+        out.estimate,
+        out.variance,
+        out.n,
+        out.df,
+        out.n_rows,
+        out.deff,
+    )
 
 
 def _qrule_math(
-    x_sorted: FloatArray, cw: FloatArray, seg: IntArray, start: IntArray, end: IntArray,
-    total: FloatArray, p: FloatArray,
+    x_sorted: FloatArray,
+    cw: FloatArray,
+    seg: IntArray,
+    start: IntArray,
+    end: IntArray,
+    total: FloatArray,
+    p: FloatArray,
 ) -> FloatArray:
     """R ``qrule_math`` for every segment at once (one p per segment, NaN allowed).
 
@@ -373,8 +395,7 @@ def estimate_quantile(
             qhat = _qrule_math(xs, cw, seg, start, end, total, np.full(d, pr[q]))
             est[:, c] = qhat
             n[:, c] = end - start
-            ind[:, c] = np.where(nonmiss, (col <= qhat[np.maximum(dom, 0)]).astype(float),
-                                 np.nan)
+            ind[:, c] = np.where(nonmiss, (col <= qhat[np.maximum(dom, 0)]).astype(float), np.nan)
     cdf = estimate_mean(design, ind, by=by)
     for j in range(k):
         _, xs, seg, cw, start, end, total = _segments(arr[:, j], dom, d, w)
@@ -390,8 +411,9 @@ def estimate_quantile(
             var[:, c] = ((high[:, c] - low[:, c]) / (2 * tcrit)) ** 2
     qlabels = tuple(f"{lab}@{p:g}" for lab in labels for p in pr)
     _, rows_n = _df_and_rows(design, dom, d)
-    return Estimates("quantile", qlabels, levels, est, var, n, dfs[:, None], rows_n,
-                     None, low, high)
+    return Estimates(
+        "quantile", qlabels, levels, est, var, n, dfs[:, None], rows_n, None, low, high
+    )
 
 
 def _segments(
@@ -422,8 +444,9 @@ def _domain_df(design: Design, dom: IntArray, d: int) -> FloatArray:
     psu = design.psu[inset].astype(np.int64)
     strata = design.strata[inset].astype(np.int64)
     dd = dom[inset].astype(np.int64)
-    n_psu = np.bincount(np.unique(dd * (psu.max(initial=0) + 1) + psu) // (psu.max(initial=0) + 1),
-                        minlength=d)
+    n_psu = np.bincount(
+        np.unique(dd * (psu.max(initial=0) + 1) + psu) // (psu.max(initial=0) + 1), minlength=d
+    )
     n_str = np.bincount(
         np.unique(dd * (strata.max(initial=0) + 1) + strata) // (strata.max(initial=0) + 1),
         minlength=d,

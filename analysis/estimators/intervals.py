@@ -23,8 +23,9 @@ def t_quantile(level: float, df: ArrayLike) -> FloatArray:
     """Two-sided critical value ``t_{1 - (1 - level)/2, df}`` (normal when df is inf)."""
     d = np.asarray(df, dtype=np.float64)
     q = 1 - (1 - level) / 2
-    out: FloatArray = np.where(np.isinf(d), stats.norm.ppf(q), stats.t.ppf(q, np.where(
-        np.isinf(d), 1.0, d)))
+    out: FloatArray = np.where(
+        np.isinf(d), stats.norm.ppf(q), stats.t.ppf(q, np.where(np.isinf(d), 1.0, d))
+    )
     return out
 
 

@@ -155,14 +155,19 @@ def bootstrap_design(
     order = np.argsort(ustrat, kind="stable")
     bounds = np.searchsorted(ustrat[order], np.arange(int(ustrat.max()) + 2))
     for h in range(bounds.shape[0] - 1):  # per stratum (few), vectorised over replicates
-        members = order[bounds[h]:bounds[h + 1]]
+        members = order[bounds[h] : bounds[h + 1]]
         draws = gen.integers(0, members.shape[0], size=(members.shape[0], replicates))
         for r in range(replicates):
             counts[members, r] = np.bincount(draws[:, r], minlength=members.shape[0])
     per = np.bincount(ustrat).astype(np.float64)
     m = 1 / np.mean(1 / per)
-    return ReplicateDesign(design.weights, counts[unit], m / ((m - 1) * (replicates - 1)),
-                           np.ones(replicates), type="bootstrap")
+    return ReplicateDesign(
+        design.weights,
+        counts[unit],
+        m / ((m - 1) * (replicates - 1)),
+        np.ones(replicates),
+        type="bootstrap",
+    )
 
 
 def _sylvester(size: int) -> FloatArray:
@@ -207,7 +212,10 @@ def brr_design(
     mult = np.where(keep, 2 - fay_rho, fay_rho)
     reps = hm.shape[1]
     return ReplicateDesign(
-        design.weights, mult[unit], 1 / (reps * (1 - fay_rho) ** 2), np.ones(reps),
+        design.weights,
+        mult[unit],
+        1 / (reps * (1 - fay_rho) ** 2),
+        np.ones(reps),
         type="BRR" if fay_rho == 0 else "Fay",
     )
 

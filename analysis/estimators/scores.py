@@ -95,7 +95,9 @@ class Scores:
         """Whether each group has a row in each domain where the item is observed."""
         ones = np.ones((self.domain.shape[0], self.n_items))
         counts = Scores(
-            self.domain, self.n_domains, ones if self.ok is None else self.ok.astype(float),
+            self.domain,
+            self.n_domains,
+            ones if self.ok is None else self.ok.astype(float),
             np.ones((self.n_domains, self.n_items)),
         ).grid(codes, n_groups)
         out: NDArray[np.bool_] = counts > 0

@@ -63,9 +63,7 @@ def base_weights_from_counts(strata: ArrayLike, frame_counts: Mapping[Any, float
     return out
 
 
-def nonresponse_adjust(
-    weights: ArrayLike, responded: ArrayLike, classes: ArrayLike
-) -> FloatArray:
+def nonresponse_adjust(weights: ArrayLike, responded: ArrayLike, classes: ArrayLike) -> FloatArray:
     """Weighting-class nonresponse adjustment (n,); nonrespondents get weight 0.
 
     Within each class, respondents' weights are multiplied by
@@ -88,7 +86,11 @@ def nonresponse_adjust(
 
 
 def trim_weights(
-    weights: ArrayLike, *, lower: float = -np.inf, upper: float = np.inf, strict: bool = False,
+    weights: ArrayLike,
+    *,
+    lower: float = -np.inf,
+    upper: float = np.inf,
+    strict: bool = False,
     max_iter: int = 100,
 ) -> FloatArray:
     """Cap weights to ``[lower, upper]``, redistributing the excess (R ``trimWeights``).
@@ -112,11 +114,13 @@ def trim_weights(
     raise CalibrationError("trimming did not settle within its iteration cap")
 
 
-def trim_design(design: Design, *, lower: float = -np.inf, upper: float = np.inf,
-                strict: bool = False) -> Design:
+def trim_design(
+    design: Design, *, lower: float = -np.inf, upper: float = np.inf, strict: bool = False
+) -> Design:
     """:func:`trim_weights` applied to a design (its adjustments are kept, as in R)."""
-    return design.with_weights(trim_weights(design.weights, lower=lower, upper=upper,
-                                            strict=strict))
+    return design.with_weights(
+        trim_weights(design.weights, lower=lower, upper=upper, strict=strict)
+    )
 
 
 def kish_deff(weights: ArrayLike) -> float:
@@ -158,7 +162,15 @@ def weight_summary(weights: ArrayLike) -> WeightSummary:
     q = np.quantile(w, [0.25, 0.5, 0.75])
     mean = float(w.mean())
     return WeightSummary(
-        n=int(w.shape[0]), total=float(w.sum()), min=float(w.min()), q25=float(q[0]),
-        median=float(q[1]), q75=float(q[2]), max=float(w.max()), mean=mean,
-        cv=float(w.std() / mean), kish_deff=kish_deff(w), effective_n=effective_sample_size(w),
+        n=int(w.shape[0]),
+        total=float(w.sum()),
+        min=float(w.min()),
+        q25=float(q[0]),
+        median=float(q[1]),
+        q75=float(q[2]),
+        max=float(w.max()),
+        mean=mean,
+        cv=float(w.std() / mean),
+        kish_deff=kish_deff(w),
+        effective_n=effective_sample_size(w),
     )

@@ -26,8 +26,19 @@ def run(*args: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_stratified_mean_by_domain_matches_r_svyby() -> None:
-    result = run(str(API / "apistrat.csv"), "--weights", "pw", "--strata", "stype",
-                 "--fpc", "fpc", "--mean", "api00", "--by", "stype")
+    result = run(
+        str(API / "apistrat.csv"),
+        "--weights",
+        "pw",
+        "--strata",
+        "stype",
+        "--fpc",
+        "fpc",
+        "--mean",
+        "api00",
+        "--by",
+        "stype",
+    )
     rows = result["statistics"]
     assert [r["domain"] for r in rows] == ["E", "H", "M"]
     # R: SE(svyby(~api00 + api99, ~stype, dstrat, svymean)) (api00 part)
@@ -37,8 +48,21 @@ def test_stratified_mean_by_domain_matches_r_svyby() -> None:
 
 
 def test_two_stage_design_with_repeated_cluster_and_fpc() -> None:
-    result = run(str(API / "apiclus2.csv"), "--cluster", "dnum", "--cluster", "snum",
-                 "--fpc", "fpc1", "--fpc", "fpc2", "--mean", "api00", "--total", "enroll")
+    result = run(
+        str(API / "apiclus2.csv"),
+        "--cluster",
+        "dnum",
+        "--cluster",
+        "snum",
+        "--fpc",
+        "fpc1",
+        "--fpc",
+        "fpc2",
+        "--mean",
+        "api00",
+        "--total",
+        "enroll",
+    )
     mean, total = result["statistics"]
     assert mean["se"] == pytest.approx(REF["dclus2.mean.se"][0], rel=1e-8)
     assert total["estimate"] == pytest.approx(REF["dclus2.total"][0], rel=1e-8)
@@ -52,8 +76,10 @@ def test_poststratify_rake_and_calibrate_from_json_files(tmp_path: Path) -> None
     (row,) = run(*common, "--poststratify", str(ps), "--total", "enroll")["statistics"]
     assert row["se"] == pytest.approx(REF["ps1.total.se"][0], rel=1e-8)
     margins = tmp_path / "margins.csv"
-    margins.write_text("variable,category,total\nstype,E,4421\nstype,H,755\nstype,M,1018\n"
-                       "sch.wide,No,1072\nsch.wide,Yes,5122\n")
+    margins.write_text(
+        "variable,category,total\nstype,E,4421\nstype,H,755\nstype,M,1018\n"
+        "sch.wide,No,1072\nsch.wide,Yes,5122\n"
+    )
     (row,) = run(*common, "--rake", str(margins), "--total", "enroll")["statistics"]
     assert row["se"] == pytest.approx(REF["rake.total.se"][0], rel=1e-8)
     cal = tmp_path / "cal.json"
@@ -64,8 +90,19 @@ def test_poststratify_rake_and_calibrate_from_json_files(tmp_path: Path) -> None
 
 
 def test_proportion_uses_logit_interval_and_quantiles_woodruff() -> None:
-    result = run(str(API / "apistrat.csv"), "--weights", "pw", "--strata", "stype",
-                 "--fpc", "fpc", "--proportion", "sch.wide", "--quantile", "api00:0.25,0.5,0.75")
+    result = run(
+        str(API / "apistrat.csv"),
+        "--weights",
+        "pw",
+        "--strata",
+        "stype",
+        "--fpc",
+        "fpc",
+        "--proportion",
+        "sch.wide",
+        "--quantile",
+        "api00:0.25,0.5,0.75",
+    )
     yes = next(r for r in result["statistics"] if r.get("category") == "Yes")
     assert [yes["ci_low"], yes["ci_high"]] == pytest.approx(REF["dstrat.ciprop.logit"], rel=1e-8)
     quart = [r for r in result["statistics"] if r["statistic"] == "quantile"]
@@ -75,8 +112,19 @@ def test_proportion_uses_logit_interval_and_quantiles_woodruff() -> None:
 
 
 def test_jk1_replicates_and_ratio() -> None:
-    result = run(str(API / "apiclus1.csv"), "--weights", "pw", "--cluster", "dnum",
-                 "--fpc", "fpc", "--replicate", "jk1", "--ratio", "api.stu/enroll")
+    result = run(
+        str(API / "apiclus1.csv"),
+        "--weights",
+        "pw",
+        "--cluster",
+        "dnum",
+        "--fpc",
+        "fpc",
+        "--replicate",
+        "jk1",
+        "--ratio",
+        "api.stu/enroll",
+    )
     (row,) = result["statistics"]
     assert row["se"] == pytest.approx(REF["jk1.ratio.se"][0], rel=1e-8)
 
@@ -102,13 +150,21 @@ def test_process_prints_one_line_and_exits_2() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
     proc = subprocess.run(
         [sys.executable, "manage.py", "estimate", str(API / "apistrat.csv"), "--mean", "nope"],
-        cwd=ROOT, capture_output=True, text=True, env=env, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "nope" in proc.stderr
     proc = subprocess.run(
         [sys.executable, "manage.py", "estimate", str(API / "apistrat.csv"), "--replicate", "x"],
-        cwd=ROOT, capture_output=True, text=True, env=env, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 2

@@ -22,14 +22,29 @@ class Command(BaseCommand):
         g = parser.add_argument_group("design")
         g.add_argument("--weights", help="column of sampling weights")
         g.add_argument("--strata", help="column of first-stage strata")
-        g.add_argument("--cluster", action="append", default=[], dest="clusters",
-                       help="column of cluster ids; repeat for each stage")
-        g.add_argument("--fpc", action="append", default=[],
-                       help="column of population sizes or sampling fractions; one per stage")
-        g.add_argument("--lonely-psu", default="fail",
-                       choices=["fail", "remove", "adjust", "average", "certainty"])
-        g.add_argument("--replicate", choices=["jk1", "jkn", "bootstrap", "brr"],
-                       help="use replicate weights of this type for the variance")
+        g.add_argument(
+            "--cluster",
+            action="append",
+            default=[],
+            dest="clusters",
+            help="column of cluster ids; repeat for each stage",
+        )
+        g.add_argument(
+            "--fpc",
+            action="append",
+            default=[],
+            help="column of population sizes or sampling fractions; one per stage",
+        )
+        g.add_argument(
+            "--lonely-psu",
+            default="fail",
+            choices=["fail", "remove", "adjust", "average", "certainty"],
+        )
+        g.add_argument(
+            "--replicate",
+            choices=["jk1", "jkn", "bootstrap", "brr"],
+            help="use replicate weights of this type for the variance",
+        )
         g.add_argument("--replicates", type=int, default=50, help="bootstrap replicates")
         g.add_argument("--seed", type=int, help="bootstrap random seed")
         a = parser.add_argument_group("adjustment")
@@ -42,12 +57,13 @@ class Command(BaseCommand):
         s = parser.add_argument_group("statistics")
         s.add_argument("--mean", action="append", default=[], dest="means", metavar="VAR")
         s.add_argument("--total", action="append", default=[], dest="totals", metavar="VAR")
-        s.add_argument("--proportion", action="append", default=[], dest="proportions",
-                       metavar="VAR")
-        s.add_argument("--ratio", action="append", default=[], dest="ratios",
-                       metavar="NUM/DEN")
-        s.add_argument("--quantile", action="append", default=[], dest="quantiles",
-                       metavar="VAR:P1,P2")
+        s.add_argument(
+            "--proportion", action="append", default=[], dest="proportions", metavar="VAR"
+        )
+        s.add_argument("--ratio", action="append", default=[], dest="ratios", metavar="NUM/DEN")
+        s.add_argument(
+            "--quantile", action="append", default=[], dest="quantiles", metavar="VAR:P1,P2"
+        )
         s.add_argument("--by", metavar="VAR", help="estimate in each domain of VAR")
         s.add_argument("--level", type=float, default=0.95, help="confidence level")
 

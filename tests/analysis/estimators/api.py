@@ -38,17 +38,25 @@ def design(name: str, **options: object) -> Design:
     if name == "dstrat":
         t = load("apistrat")
         return make_design(
-            weights=num(t["pw"]), strata=t["stype"], fpc=num(t["fpc"]), **options  # type: ignore[arg-type]
+            weights=num(t["pw"]),
+            strata=t["stype"],
+            fpc=num(t["fpc"]),
+            **options,  # type: ignore[arg-type]
         )
     if name == "dclus1":
         t = load("apiclus1")
         return make_design(
-            weights=num(t["pw"]), clusters=[t["dnum"]], fpc=num(t["fpc"]), **options  # type: ignore[arg-type]
+            weights=num(t["pw"]),
+            clusters=[t["dnum"]],
+            fpc=num(t["fpc"]),
+            **options,  # type: ignore[arg-type]
         )
     if name == "dclus2":
         t = load("apiclus2")
         return make_design(
-            clusters=[t["dnum"], t["snum"]], fpc=[num(t["fpc1"]), num(t["fpc2"])], **options  # type: ignore[arg-type]
+            clusters=[t["dnum"], t["snum"]],
+            fpc=[num(t["fpc1"]), num(t["fpc2"])],
+            **options,  # type: ignore[arg-type]
         )
     raise KeyError(name)
 

@@ -23,8 +23,10 @@ def lonely_design(option: str):  # type: ignore[no-untyped-def]
 def test_lonely_psu_option_matches_r(option: str) -> None:
     t = load("apistrat")
     d = lonely_design(option)
-    close(estimate_mean(d, np.c_[num(t["api00"]), num(t["enroll"])]).se,
-          REF[f"lonely.{option}.mean.se"])
+    close(
+        estimate_mean(d, np.c_[num(t["api00"]), num(t["enroll"])]).se,
+        REF[f"lonely.{option}.mean.se"],
+    )
     close(estimate_total(d, num(t["enroll"])).se, REF[f"lonely.{option}.total.se"])
     close(estimate_mean(d, num(t["api00"]), by=t["awards"]).se, REF[f"lonely.{option}.by.se"])
 
