@@ -28,6 +28,28 @@ Question = dict[str, Any]
 NOT_APPLICABLE = "na"
 DONT_KNOW = "dk"
 SPECIAL_ANSWERS = frozenset({NOT_APPLICABLE, DONT_KNOW})
+SCHEMA_VERSION = 1
+
+QUESTION_TYPES = (
+    "single_choice",
+    "multiple_choice",
+    "rating",
+    "matrix",
+    "yes_no",
+    "number",
+    "date",
+    "text",
+    "long_text",
+    "nps",
+)
+CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
+SCALE_TYPES = frozenset({"rating", "matrix", "nps"})
+TEXT_TYPES = frozenset({"text", "long_text"})
+# Types whose answers can count as "satisfied" for an index component.
+SCORABLE_TYPES = frozenset(
+    {"rating", "matrix", "nps", "single_choice", "yes_no", "multiple_choice"}
+)
+YES_NO_VALUES = ("yes", "no")
 
 
 def canonical_json(definition: Definition) -> str:
@@ -42,6 +64,51 @@ def content_hash(definition: Definition) -> str:
 def iter_questions(definition: Definition) -> Iterator[Question]:
     for section in definition.get("sections", []):
         yield from section.get("questions", [])
+
+
+def default_language(definition: Definition) -> str:
+    languages = definition.get("languages") or ["vi"]
+    return str(languages[0])
+
+
+def scale_points(question: Question) -> list[int]:
+    """The points of a rating, matrix or 0–10 recommendation scale."""
+    if question.get("type") == "nps":
+        return list(range(0, 11))
+    scale = question.get("scale") or {}
+    return list(range(int(scale.get("min", 1)), int(scale.get("max", 5)) + 1))
+
+
+def answer_values(question: Question) -> list[Any]:
+    """The answers a closed question accepts (without "na" / "dk")."""
+    kind = question.get("type")
+    if kind in SCALE_TYPES:
+        return list(scale_points(question))
+    if kind == "yes_no":
+        return list(YES_NO_VALUES)
+    if kind in CHOICE_TYPES:
+        return [choice.get("value") for choice in question.get("choices", [])]
+    return []
+
+
+SATISFACTION_LABELS = {
+    "1": {"vi": "Rất không hài lòng", "en": "Very dissatisfied"},
+    "2": {"vi": "Không hài lòng", "en": "Dissatisfied"},
+    "3": {"vi": "Bình thường", "en": "Neutral"},
+    "4": {"vi": "Hài lòng", "en": "Satisfied"},
+    "5": {"vi": "Rất hài lòng", "en": "Very satisfied"},
+}
+
+
+def default_scale() -> dict[str, Any]:
+    """The SIPAS 5-point satisfaction scale with "not applicable"."""
+    return {
+        "min": 1,
+        "max": 5,
+        "labels": {k: dict(v) for k, v in SATISFACTION_LABELS.items()},
+        "not_applicable": True,
+        "dont_know": False,
+    }
 
 
 def scored_items(definition: Definition) -> list[Question]:
