@@ -175,7 +175,13 @@ def _transactions_and_responses(
     expires = timezone.now() + dt.timedelta(days=365)
     invitations = [
         Invitation(
-            token=secrets.token_urlsafe(24), transaction=r, version=version, expires_at=expires
+            token=secrets.token_urlsafe(24),
+            transaction=r,
+            version=version,
+            expires_at=expires,
+            unit_id=r.unit_id,
+            sector=r.sector,
+            channel=r.channel,
         )
         for r in records
     ]

@@ -156,6 +156,28 @@ CACHES = {
 # Survey collection
 SURVEY_DEFAULT_QUESTIONNAIRE = env.str("SURVEY_DEFAULT_QUESTIONNAIRE", default="sipas")
 SURVEY_TOKEN_TTL_DAYS = env.int("SURVEY_TOKEN_TTL_DAYS", default=30)
+# Key of the HMAC that replaces IP addresses (defaults to SECRET_KEY).
+SURVEY_HASH_KEY = env.str("SURVEY_HASH_KEY", default="")
+SURVEY_TRUST_X_FORWARDED_FOR = env.bool("SURVEY_TRUST_X_FORWARDED_FOR", default=False)
+# Per sender address (hashed), fixed windows: "<count>/<s|m|h|d>"; "0/m" turns one off.
+SURVEY_RATE_LIMITS = {
+    "open": env.str("SURVEY_RATE_OPEN", default="10/m"),
+    "submit": env.str("SURVEY_RATE_SUBMIT", default="60/m"),
+}
+SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+SURVEY_EMAIL_FROM = env.str("SURVEY_EMAIL_FROM", default="khaosat@hailong.example")
+CELERY_BEAT_SCHEDULE = {
+    "survey-reminders": {
+        "task": "survey.tasks.survey_reminders_send",
+        "schedule": env.int("SURVEY_REMINDER_EVERY_SECONDS", default=3600),
+    },
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)

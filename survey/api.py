@@ -1,16 +1,76 @@
-"""REST API of collection: register a completed transaction, get the survey link back."""
+"""REST API of collection.
 
+Systems (API key) and staff register transactions and get survey links back; anyone
+holding a link's token may read its state and submit answers; staff list and export.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from survey.models import AdministrativeUnit, Channel
-from survey.services import Registration, invitation_url, transaction_register
+from questionnaires.models import QuestionnaireVersion
+from survey import exports
+from survey.auth import AUTHENTICATION, IsApiClientOrStaff, IsStaff, api_client_of
+from survey.imports import ImportFileInvalid, import_batch_run
+from survey.invitations import campaign_tracking, firms_upload
+from survey.models import AdministrativeUnit, Campaign, Channel, ImportBatch, Invitation, Source
+from survey.privacy import client_hash, request_rate_limited
+from survey.selectors import invitation_by_token, responses_filter
+from survey.services import (
+    BATCH_LIMIT,
+    AnswersInvalid,
+    IdempotencyConflict,
+    Registration,
+    SurveyClosed,
+    TransactionConflict,
+    TransactionData,
+    TransactionsInvalid,
+    invitation_check_open,
+    invitation_url,
+    response_submit_idempotent,
+    transactions_register,
+)
+from survey.tasks import campaign_invitations_send
+
+CLOSED = {
+    "used": (status.HTTP_409_CONFLICT, _("This survey link has already been answered.")),
+    "expired": (status.HTTP_410_GONE, _("This survey link has expired.")),
+    "quota": (status.HTTP_409_CONFLICT, _("This unit has received enough answers.")),
+    "duplicate": (status.HTTP_409_CONFLICT, _("These answers were already received.")),
+}
+
+
+def closed_reply(reason: str) -> ApiResponse:
+    code, message = CLOSED[reason]
+    return ApiResponse({"detail": message, "reason": reason}, status=code)
+
+
+def unknown_reply() -> ApiResponse:
+    return ApiResponse(
+        {"detail": _("No survey with this link."), "reason": "unknown"},
+        status=status.HTTP_404_NOT_FOUND,
+    )
+
+
+# --- transactions ------------------------------------------------------------------------
 
 
 class TransactionInput(serializers.Serializer):
+    """Only what weighting needs. Personal fields (name, phone, ID number …) are not part
+    of this contract: any extra key is ignored and never stored."""
+
     external_id = serializers.CharField(max_length=100)
     unit = serializers.SlugRelatedField(
         slug_field="code",
@@ -19,29 +79,15 @@ class TransactionInput(serializers.Serializer):
     )
     procedure = serializers.CharField(max_length=64)
     sector = serializers.CharField(max_length=64)
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(
+        choices=[Channel.COUNTER, Channel.ONLINE, Channel.PARTLY_ONLINE, Channel.POSTAL]
+    )
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
 
-
-def registration_output(registration: Registration) -> dict[str, object]:
-    invitation = registration.invitation
-    return {
-        "external_id": registration.transaction.external_id,
-        "survey_url": invitation_url(invitation),
-        "expires_at": invitation.expires_at.isoformat(),
-        "questionnaire": invitation.version.questionnaire.code,
-        "version": invitation.version.number,
-        "created": registration.created,
-    }
-
-
-class TransactionRegisterView(APIView):
-    def post(self, request: Request) -> ApiResponse:
-        payload = TransactionInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        registration = transaction_register(
+    def item(self) -> TransactionData:
+        data = self.validated_data
+        return TransactionData(
             external_id=data["external_id"],
             unit=data["unit"],
             procedure_code=data["procedure"],
@@ -50,5 +96,340 @@ class TransactionRegisterView(APIView):
             completed_at=data["completed_at"],
             questionnaire_code=data.get("questionnaire"),
         )
-        code = status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK
-        return ApiResponse(registration_output(registration), status=code)
+
+
+class TransactionBatchInput(serializers.Serializer):
+    transactions = serializers.ListField(
+        child=serializers.DictField(), min_length=1, max_length=BATCH_LIMIT
+    )
+
+
+def link_urls(invitation: Invitation) -> dict[str, str]:
+    from django.conf import settings
+
+    base = settings.PUBLIC_BASE_URL
+    return {
+        "survey_url": invitation_url(invitation),
+        "qr_svg_url": base + reverse("survey:qr", args=[invitation.token, "svg"]),
+        "qr_png_url": base + reverse("survey:qr", args=[invitation.token, "png"]),
+        "receipt_url": base + reverse("survey:receipt", args=[invitation.token]),
+    }
+
+
+def registration_output(registration: Registration) -> dict[str, object]:
+    invitation = registration.invitation
+    return {
+        "external_id": registration.transaction.external_id,
+        "token": invitation.token,
+        **link_urls(invitation),
+        "expires_at": invitation.expires_at.isoformat(),
+        "questionnaire": invitation.version.questionnaire.code,
+        "version": invitation.version.number,
+        "created": registration.created,
+    }
+
+
+def _register(request: Request, items: list[TransactionData]) -> list[Registration] | ApiResponse:
+    try:
+        return transactions_register(items=items, client=api_client_of(request))
+    except TransactionConflict as conflict:
+        return ApiResponse(
+            {
+                "detail": _(
+                    "These external ids belong to another system or to units outside "
+                    "this key's scope."
+                ),
+                "external_ids": conflict.external_ids,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    except TransactionsInvalid as invalid:
+        return ApiResponse(
+            {"transactions": {str(k): v for k, v in invalid.errors.items()}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    except DjangoValidationError as error:
+        return ApiResponse(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+
+
+class TransactionRegisterView(APIView):
+    """POST one completed transaction → its survey link; 201 new, 200 already known."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsApiClientOrStaff]
+
+    def post(self, request: Request) -> ApiResponse:
+        payload = TransactionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = _register(request, [payload.item()])
+        if isinstance(result, ApiResponse):
+            return result
+        code = status.HTTP_201_CREATED if result[0].created else status.HTTP_200_OK
+        return ApiResponse(registration_output(result[0]), status=code)
+
+
+class TransactionBatchView(APIView):
+    """POST {"transactions": [...]} (≤ 1,000), all or nothing; results in input order."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsApiClientOrStaff]
+
+    def post(self, request: Request) -> ApiResponse:
+        batch = TransactionBatchInput(data=request.data)
+        batch.is_valid(raise_exception=True)
+        items, errors = [], {}
+        for index, raw in enumerate(batch.validated_data["transactions"]):
+            payload = TransactionInput(data=raw)
+            if payload.is_valid():
+                items.append(payload.item())
+            else:
+                errors[str(index)] = payload.errors
+        if errors:
+            return ApiResponse({"transactions": errors}, status=status.HTTP_400_BAD_REQUEST)
+        result = _register(request, items)
+        if isinstance(result, ApiResponse):
+            return result
+        created = sum(r.created for r in result)
+        return ApiResponse(
+            {
+                "created": created,
+                "existing": len(result) - created,
+                "results": [registration_output(r) for r in result],
+            },
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+# --- links and responses -----------------------------------------------------------------
+
+
+class LinkView(APIView):
+    """GET a link's state and questionnaire (kiosks, apps): 404 / 409 / 410 when closed."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, token: str) -> ApiResponse:
+        invitation = invitation_by_token(token)
+        if invitation is None:
+            return unknown_reply()
+        try:
+            invitation_check_open(invitation)
+        except SurveyClosed as closed:
+            return closed_reply(closed.reason)
+        return ApiResponse(
+            {
+                "status": "open",
+                "expires_at": invitation.expires_at.isoformat(),
+                "unit": invitation.unit.code if invitation.unit else None,
+                "questionnaire": invitation.version.questionnaire.code,
+                "version": invitation.version.number,
+                "definition": invitation.version.definition,
+                "draft": getattr(getattr(invitation, "draft", None), "answers", {}),
+            }
+        )
+
+
+class ResponseInput(serializers.Serializer):
+    token = serializers.CharField(max_length=64)
+    answers = serializers.DictField()
+
+
+class ResponseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    questionnaire = serializers.CharField(source="version.questionnaire.code")
+    version = serializers.IntegerField(source="version.number")
+    unit = serializers.CharField(source="unit.code")
+    sector = serializers.CharField()
+    channel = serializers.CharField()
+    source = serializers.CharField()
+    answers = serializers.JSONField()
+    calculated = serializers.JSONField()
+    submitted_at = serializers.DateTimeField()
+
+
+class ResponseFilter(serializers.Serializer):
+    questionnaire = serializers.SlugField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+    unit = serializers.CharField(required=False)
+    sector = serializers.CharField(required=False)
+    channel = serializers.CharField(required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    submitted_from = serializers.DateTimeField(required=False)
+    submitted_to = serializers.DateTimeField(required=False)
+
+
+class ResponsesView(ListAPIView):
+    """POST: submit answers with a link's token (public). GET: list and filter (staff)."""
+
+    authentication_classes = AUTHENTICATION
+    serializer_class = ResponseOutput
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "POST" else [IsStaff()]
+
+    def get_queryset(self) -> Any:
+        filters = ResponseFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return responses_filter(**filters.validated_data)
+
+    def post(self, request: Request) -> ApiResponse:
+        if request_rate_limited(request._request, "submit"):
+            return ApiResponse(
+                {"detail": _("Too many submissions; try again in a minute.")},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        payload = ResponseInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+        try:
+            submission = response_submit_idempotent(
+                token=payload.validated_data["token"],
+                answers=payload.validated_data["answers"],
+                source=Source.API,
+                idempotency_key=key,
+                client_hash=client_hash(request._request),
+            )
+        except Invitation.DoesNotExist:
+            return unknown_reply()
+        except SurveyClosed as closed:
+            return closed_reply(closed.reason)
+        except AnswersInvalid as invalid:
+            return ApiResponse({"answers": invalid.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except IdempotencyConflict:
+            return ApiResponse(
+                {"detail": _("This Idempotency-Key was used for another survey link.")},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return ApiResponse(
+            ResponseOutput(submission.response).data,
+            status=status.HTTP_200_OK if submission.replayed else status.HTTP_201_CREATED,
+        )
+
+
+class ResponseExportView(APIView):
+    """GET /responses/export.csv|xlsx|json?labels=1&questionnaire=…: streamed, staff only."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsStaff]
+
+    def get(self, request: Request, extension: str) -> Any:
+        filters = ResponseFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = responses_filter(**filters.validated_data)
+        language = (
+            (request.query_params.get("lang") or get_language() or "vi")
+            if request.query_params.get("labels") in {"1", "true", "yes"}
+            else None
+        )
+        name = exports.export_filename(extension)
+        if extension == "csv":
+            reply = StreamingHttpResponse(
+                exports.export_csv(rows, language=language), content_type="text/csv; charset=utf-8"
+            )
+        elif extension == "json":
+            reply = StreamingHttpResponse(
+                exports.export_json(rows), content_type="application/json"
+            )
+        elif extension == "xlsx":
+            return FileResponse(
+                exports.export_xlsx(rows, language=language),
+                as_attachment=True,
+                filename=name,
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        else:
+            return ApiResponse({"detail": _("Use csv, xlsx or json.")}, status=404)
+        reply["Content-Disposition"] = f'attachment; filename="{name}"'
+        return reply
+
+
+# --- imports and invitations (staff) -----------------------------------------------------
+
+
+class ImportInput(serializers.Serializer):
+    version = serializers.PrimaryKeyRelatedField(queryset=QuestionnaireVersion.objects.all())
+    file = serializers.FileField()
+    mode = serializers.ChoiceField(choices=ImportBatch.Mode.choices)
+    commit = serializers.BooleanField(default=False)
+
+
+def batch_output(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "id": batch.pk,
+        "status": batch.status,
+        "mode": batch.mode,
+        "rows_total": batch.rows_total,
+        "rows_valid": batch.rows_valid,
+        "rows_invalid": batch.rows_invalid,
+        "rows_duplicate": batch.rows_duplicate,
+        "rows_imported": batch.rows_imported,
+        "report": batch.report,
+    }
+
+
+class ImportView(APIView):
+    """POST multipart (version, file, mode=all|good, commit): the row-by-row report."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsStaff]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request: Request) -> ApiResponse:
+        payload = ImportInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            batch = import_batch_run(
+                version=data["version"],
+                file_name=data["file"].name,
+                content=data["file"].read(),
+                mode=data["mode"],
+                commit=data["commit"],
+                user=request.user,
+            )
+        except ImportFileInvalid as error:
+            return ApiResponse({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse(batch_output(batch), status=status.HTTP_200_OK)
+
+
+class CampaignFirmsView(APIView):
+    """POST a sample list (file) to a firm campaign; GET its tracking counts.
+
+    ``send=1`` queues the invitation emails (Celery) once the list is loaded.
+    """
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsStaff]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get(self, request: Request, code: str) -> ApiResponse:
+        campaign = get_object_or_404(Campaign, code=code)
+        return ApiResponse({"campaign": campaign.code, "tracking": campaign_tracking(campaign)})
+
+    def post(self, request: Request, code: str) -> ApiResponse:
+        from django.db import transaction
+
+        campaign = get_object_or_404(Campaign, code=code)
+        upload = request.data.get("file")
+        if upload is None:
+            return ApiResponse({"file": [_("Upload a .csv or .xlsx file.")]}, status=400)
+        try:
+            result = firms_upload(campaign=campaign, file_name=upload.name, content=upload.read())
+        except (ImportFileInvalid, DjangoValidationError) as error:
+            return ApiResponse({"file": [str(getattr(error, "message", error))]}, status=400)
+        if result.errors:
+            return ApiResponse({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+        if str(request.data.get("send", "")).lower() in {"1", "true", "yes"}:
+            transaction.on_commit(lambda: campaign_invitations_send.delay(campaign.pk))
+        return ApiResponse(
+            {
+                "created": result.created,
+                "existing": result.existing,
+                "tracking": campaign_tracking(campaign),
+            },
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

@@ -1,24 +1,51 @@
-"""Writes for collection: register a transaction (→ invitation), submit a response."""
+"""Writes for collection: API clients, transactions (→ invitations), drafts, responses."""
 
 import datetime as dt
+import hashlib
+import importlib
+import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from questionnaires.definition import Definition, iter_questions
+from questionnaires.models import QuestionnaireVersion
 from questionnaires.selectors import version_current
 from survey.answers import FieldErrors, answers_clean
-from survey.models import AdministrativeUnit, Invitation, Response, ServiceTransaction
+from survey.models import (
+    AdministrativeUnit,
+    ApiClient,
+    Campaign,
+    CampaignQuota,
+    Invitation,
+    Response,
+    ResponseDraft,
+    ServiceTransaction,
+    Source,
+)
+from survey.privacy import answers_hash, scrub_text
+from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, unit_subtree_ids
+
+logger = logging.getLogger(__name__)
+
+BATCH_LIMIT = 1000
 
 
 class SurveyClosed(Exception):
-    """The link cannot take an answer any more. ``reason``: 'used' or 'expired'."""
+    """The link cannot take an answer any more.
+
+    ``reason``: 'used', 'expired', 'quota' (open link: the unit has enough answers) or
+    'duplicate' (open link: the same answers from the same sender moments ago).
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -31,13 +58,84 @@ class AnswersInvalid(Exception):
         self.errors = errors
 
 
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key already used for another survey link."""
+
+
+class TransactionConflict(Exception):
+    """External ids already registered by another system (or outside the caller's units)."""
+
+    def __init__(self, external_ids: list[str]) -> None:
+        super().__init__(external_ids)
+        self.external_ids = external_ids
+
+
+class TransactionsInvalid(Exception):
+    """Items of a batch that fail validation: {index: {field: [messages]}}."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
 def token_new() -> str:
-    """192 random bits, URL-safe: unguessable survey tokens."""
+    """192 random bits, URL-safe (32 characters): unguessable survey tokens."""
     return secrets.token_urlsafe(24)
 
 
 def invitation_url(invitation: Invitation) -> str:
     return settings.PUBLIC_BASE_URL + reverse("survey:form", args=[invitation.token])
+
+
+# --- API clients -------------------------------------------------------------------------
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_client_create(*, name: str, units: Sequence[AdministrativeUnit]) -> tuple[ApiClient, str]:
+    """A new client and its key, ``hl_<prefix>.<secret>``; the key is never stored."""
+    prefix = secrets.token_hex(6)
+    key = f"hl_{prefix}.{secrets.token_urlsafe(32)}"
+    client = ApiClient(name=name, key_prefix=prefix, key_hash=_key_hash(key))
+    client.full_clean()
+    client.save()
+    client.units.set(units)
+    return client, key
+
+
+def api_client_authenticate(key: str) -> ApiClient | None:
+    """The active client holding ``key``, or None. Compares hashes in constant time."""
+    if not key.startswith("hl_") or "." not in key:
+        return None
+    prefix = key[3:].split(".", 1)[0]
+    client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
+    if client is None or not secrets.compare_digest(client.key_hash, _key_hash(key)):
+        return None
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=5):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+    return client
+
+
+def api_client_unit_ids(client: ApiClient, parents: dict[int, int | None]) -> set[int]:
+    return unit_subtree_ids(client.units.values_list("id", flat=True), parents)
+
+
+# --- transactions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransactionData:
+    external_id: str
+    unit: AdministrativeUnit
+    procedure_code: str
+    sector: str
+    channel: str
+    completed_at: dt.datetime
+    questionnaire_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +145,157 @@ class Registration:
     created: bool
 
 
+def _expiry(
+    *,
+    version: QuestionnaireVersion,
+    unit_id: int,
+    parents: dict[int, int | None],
+    campaigns: list[Campaign],
+    now: dt.datetime,
+) -> tuple[Campaign | None, dt.datetime]:
+    campaign = campaign_for_unit(
+        questionnaire_id=version.questionnaire_id,
+        unit_id=unit_id,
+        mode=Campaign.Mode.TRANSACTION,
+        parents=parents,
+        campaigns=campaigns,
+    )
+    days = campaign.token_ttl_days if campaign else settings.SURVEY_TOKEN_TTL_DAYS
+    return campaign, now + dt.timedelta(days=days)
+
+
 @transaction.atomic
+def transactions_register(
+    *, items: Sequence[TransactionData], client: ApiClient | None = None
+) -> list[Registration]:
+    """Register up to BATCH_LIMIT completed transactions, each with a one-time link.
+
+    Idempotent on external_id: a known id returns its first registration unchanged
+    (``created`` False), whatever the rest of the item says. A batch is all or nothing:
+    a validation error or a conflict writes nothing. Safe against a concurrent call with
+    the same ids: inserts ignore conflicts and the stored rows are read back.
+    """
+    if len(items) > BATCH_LIMIT:
+        raise ValidationError(_("At most %(n)s transactions per batch.") % {"n": BATCH_LIMIT})
+    ids = [item.external_id for item in items]
+    parents = unit_parents()
+    allowed = api_client_unit_ids(client, parents) if client else None
+    outside = [i.external_id for i in items if allowed is not None and i.unit.pk not in allowed]
+    if outside:
+        raise TransactionConflict(outside)
+
+    def stored() -> dict[str, ServiceTransaction]:
+        return {
+            t.external_id: t
+            for t in ServiceTransaction.objects.filter(external_id__in=ids).select_related(
+                "invitation__version__questionnaire", "unit"
+            )
+        }
+
+    def foreign(rows: dict[str, ServiceTransaction]) -> list[str]:
+        # Staff (no client) may read back any registration; a client only its own.
+        if client is None:
+            return []
+        return sorted(eid for eid, t in rows.items() if t.client_id != client.pk)
+
+    existing = stored()
+    if foreign(existing):
+        raise TransactionConflict(foreign(existing))
+
+    versions: dict[str, QuestionnaireVersion] = {}
+    errors: dict[int, dict[str, list[str]]] = {}
+    new: dict[str, tuple[TransactionData, QuestionnaireVersion]] = {}
+    for index, item in enumerate(items):
+        if item.external_id in existing or item.external_id in new:
+            continue
+        code = item.questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
+        if code not in versions:
+            version = version_current(questionnaire_code=code)
+            if version is None:
+                raise ValidationError(
+                    {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
+                )
+            versions[code] = version
+        record = ServiceTransaction(
+            external_id=item.external_id,
+            unit=item.unit,
+            procedure_code=item.procedure_code,
+            sector=item.sector,
+            channel=item.channel,
+            completed_at=item.completed_at,
+            client=client,
+        )
+        try:
+            # Uniqueness is settled by the insert below, not one query per row.
+            record.full_clean(validate_unique=False)
+        except ValidationError as error:
+            errors[index] = error.message_dict
+            continue
+        new[item.external_id] = (item, versions[code])
+    if errors:
+        raise TransactionsInvalid(errors)
+
+    now = timezone.now()
+    if new:
+        ServiceTransaction.objects.bulk_create(
+            [
+                ServiceTransaction(
+                    external_id=item.external_id,
+                    unit=item.unit,
+                    procedure_code=item.procedure_code,
+                    sector=item.sector,
+                    channel=item.channel,
+                    completed_at=item.completed_at,
+                    client=client,
+                )
+                for item, _version in new.values()
+            ],
+            ignore_conflicts=True,
+        )
+        rows = stored()
+        if foreign(rows):  # another system registered one of the ids meanwhile
+            raise TransactionConflict(foreign(rows))
+        campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
+        invitations = []
+        for external_id, (item, version) in new.items():
+            record = rows[external_id]
+            if hasattr(record, "invitation"):
+                continue
+            campaign, expires_at = _expiry(
+                version=version,
+                unit_id=item.unit.pk,
+                parents=parents,
+                campaigns=campaigns,
+                now=now,
+            )
+            invitations.append(
+                Invitation(
+                    token=token_new(),
+                    kind=Invitation.Kind.TRANSACTION,
+                    transaction=record,
+                    campaign=campaign,
+                    version=version,
+                    unit_id=item.unit.pk,
+                    sector=item.sector,
+                    channel=item.channel,
+                    expires_at=expires_at,
+                )
+            )
+        Invitation.objects.bulk_create(invitations, ignore_conflicts=True)
+        ours = {i.token for i in invitations}
+        existing = stored()
+    else:
+        ours = set()
+    results = []
+    seen: set[str] = set()
+    for item in items:
+        record = existing[item.external_id]
+        created = record.invitation.token in ours and item.external_id not in seen
+        seen.add(item.external_id)
+        results.append(Registration(record, record.invitation, created=created))
+    return results
+
+
 def transaction_register(
     *,
     external_id: str,
@@ -57,50 +305,25 @@ def transaction_register(
     channel: str,
     completed_at: dt.datetime,
     questionnaire_code: str | None = None,
+    client: ApiClient | None = None,
 ) -> Registration:
-    """Record a completed transaction and its one-time survey link; idempotent on external_id.
-
-    A repeated call with an external id already known returns the first registration
-    unchanged (``created`` False), whatever the rest of the payload says.
-    """
-    existing = (
-        ServiceTransaction.objects.select_related("invitation")
-        .filter(external_id=external_id)
-        .first()
-    )
-    if existing is not None:
-        return Registration(existing, existing.invitation, created=False)
-    code = questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
-    version = version_current(questionnaire_code=code)
-    if version is None:
-        raise ValidationError(
-            {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
-        )
-    record = ServiceTransaction(
+    """Record one completed transaction and its one-time link; idempotent on external_id."""
+    item = TransactionData(
         external_id=external_id,
         unit=unit,
         procedure_code=procedure_code,
         sector=sector,
         channel=channel,
         completed_at=completed_at,
+        questionnaire_code=questionnaire_code,
     )
-    record.full_clean()
     try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
-        # A concurrent call registered the same external id first: return its result.
-        existing = ServiceTransaction.objects.select_related("invitation").get(
-            external_id=external_id
-        )
-        return Registration(existing, existing.invitation, created=False)
-    invitation = Invitation.objects.create(
-        token=token_new(),
-        transaction=record,
-        version=version,
-        expires_at=timezone.now() + dt.timedelta(days=settings.SURVEY_TOKEN_TTL_DAYS),
-    )
-    return Registration(record, invitation, created=True)
+        return transactions_register(items=[item], client=client)[0]
+    except TransactionsInvalid as invalid:
+        raise ValidationError(invalid.errors[0]) from None
+
+
+# --- links ------------------------------------------------------------------------------
 
 
 def invitation_check_open(invitation: Invitation, *, now: dt.datetime | None = None) -> None:
@@ -110,29 +333,200 @@ def invitation_check_open(invitation: Invitation, *, now: dt.datetime | None = N
         raise SurveyClosed("expired")
 
 
-@transaction.atomic
-def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
-    """Store the one response a link allows. Raises Invitation.DoesNotExist, SurveyClosed,
-    AnswersInvalid; on any of them nothing is written."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("transaction", "version")
-        .get(token=token)
+def invitation_mark_opened(invitation: Invitation) -> None:
+    """Note the first visit (tracking); idempotent, one UPDATE at most."""
+    if invitation.opened_at is None:
+        now = timezone.now()
+        Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
+        invitation.opened_at = now
+
+
+def quota_reached(campaign: Campaign, unit_id: int) -> bool:
+    quota = CampaignQuota.objects.filter(campaign=campaign, unit_id=unit_id).first()
+    if quota is None:
+        return campaign.quotas.exists()  # quotas listed, this unit not among them
+    done = Invitation.objects.filter(
+        campaign=campaign, unit_id=unit_id, completed_at__isnull=False
+    ).count()
+    return done >= quota.quota
+
+
+def open_units(campaign: Campaign) -> list[dict[str, Any]]:
+    """Units of an open-link campaign with their remaining quota."""
+    done = dict(
+        Invitation.objects.filter(campaign=campaign, completed_at__isnull=False)
+        .values_list("unit_id")
+        .annotate(n=Count("id"))
     )
+    return [
+        {"unit": q.unit, "remaining": max(q.quota - done.get(q.unit_id, 0), 0)}
+        for q in campaign.quotas.select_related("unit").order_by("unit__name")
+    ]
+
+
+@transaction.atomic
+def open_invitation_create(
+    *, campaign: Campaign, unit: AdministrativeUnit, client_hash: str
+) -> Invitation:
+    """A personal link for one visitor of an open link. Raises SurveyClosed('quota')."""
+    if not campaign.is_active or campaign.mode != Campaign.Mode.OPEN:
+        raise SurveyClosed("expired")
+    if quota_reached(campaign, unit.pk):
+        raise SurveyClosed("quota")
+    version = version_current(questionnaire_code=campaign.questionnaire.code)
+    if version is None:
+        raise SurveyClosed("expired")
+    return Invitation.objects.create(
+        token=token_new(),
+        kind=Invitation.Kind.OPEN,
+        campaign=campaign,
+        version=version,
+        unit=unit,
+        channel="web",
+        expires_at=timezone.now() + dt.timedelta(days=campaign.token_ttl_days),
+        client_hash=client_hash,
+    )
+
+
+# --- drafts and responses ---------------------------------------------------------------
+
+
+@transaction.atomic
+def draft_save(*, invitation: Invitation, answers: dict[str, Any], section: str) -> ResponseDraft:
+    """Keep partial answers on the link (never in Response) so the respondent can resume."""
     invitation_check_open(invitation)
-    cleaned, errors = answers_clean(invitation.version.definition, answers)
+    draft, _created = ResponseDraft.objects.update_or_create(
+        invitation=invitation, defaults={"answers": answers, "section": section}
+    )
+    if invitation.started_at is None:
+        invitation.started_at = timezone.now()
+        Invitation.objects.filter(pk=invitation.pk).update(started_at=invitation.started_at)
+    return draft
+
+
+def answers_scrub(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
+    """Free text with phone numbers, ID numbers or emails typed in is redacted."""
+    text_codes = {
+        q["code"] for q in iter_questions(definition) if q.get("type") in {"text", "long_text"}
+    }
+    return {
+        code: scrub_text(value) if code in text_codes and isinstance(value, str) else value
+        for code, value in answers.items()
+    }
+
+
+def calculated_values(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
+    """The definition's calculated values, when the questionnaires app provides them."""
+    try:
+        module = importlib.import_module("questionnaires.calculations")
+    except ModuleNotFoundError:
+        return {}
+    try:
+        return dict(module.calculations_evaluate(definition, answers))
+    except Exception:  # a broken formula must not lose the citizen's answer
+        logger.exception("calculated values failed")
+        return {}
+
+
+@dataclass(frozen=True)
+class Submission:
+    response: Response
+    replayed: bool
+
+
+def _replay(token: str, idempotency_key: str | None) -> Submission | None:
+    if not idempotency_key:
+        return None
+    earlier = (
+        Response.objects.select_related("invitation")
+        .filter(idempotency_key=idempotency_key)
+        .first()
+    )
+    if earlier is None:
+        return None
+    if earlier.invitation is None or earlier.invitation.token != token:
+        raise IdempotencyConflict(idempotency_key)
+    return Submission(earlier, replayed=True)
+
+
+@transaction.atomic
+def response_submit_idempotent(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str = Source.FORM,
+    idempotency_key: str | None = None,
+    client_hash: str = "",
+) -> Submission:
+    """Store the one response a link allows.
+
+    Raises Invitation.DoesNotExist, SurveyClosed, AnswersInvalid, IdempotencyConflict; on
+    any of them nothing is written. The invitation row is locked (SELECT … FOR UPDATE) so
+    two concurrent submissions on one link are serialised: the second sees it used. A
+    retry with the Idempotency-Key of a stored response returns that response.
+    """
+    replay = _replay(token, idempotency_key)
+    if replay:
+        return replay
+    invitation = Invitation.objects.select_for_update().get(token=token)
+    if invitation.completed_at is not None:
+        # A retry that lost the race against its own first attempt.
+        replay = _replay(token, idempotency_key)
+        if replay:
+            return replay
+    invitation_check_open(invitation)
+    if invitation.kind == Invitation.Kind.OPEN and invitation.campaign_id:
+        campaign = Campaign.objects.select_for_update().get(pk=invitation.campaign_id)
+        if quota_reached(campaign, invitation.unit_id):
+            raise SurveyClosed("quota")
+    version = QuestionnaireVersion.objects.get(pk=invitation.version_id)
+    cleaned, errors = answers_clean(version.definition, answers)
     if errors:
         raise AnswersInvalid(errors)
+    cleaned = answers_scrub(version.definition, cleaned)
+    digest = answers_hash(cleaned)
     now = timezone.now()
-    record = invitation.transaction
+    if (
+        invitation.kind == Invitation.Kind.OPEN
+        and client_hash
+        and Response.objects.filter(
+            version_id=version.pk,
+            client_hash=client_hash,
+            answers_hash=digest,
+            submitted_at__gte=now - dt.timedelta(hours=settings.SURVEY_DUPLICATE_WINDOW_HOURS),
+        ).exists()
+    ):
+        raise SurveyClosed("duplicate")
+    profile: dict[str, str] = {}
+    if invitation.firm_id:
+        firm = invitation.firm
+        profile = {
+            k: v
+            for k, v in {
+                "firm_size": firm.size,
+                "firm_sector": firm.sector,
+                "ownership": firm.ownership,
+            }.items()
+            if v
+        }
+    unit_id, sector, channel = invitation.unit_id, invitation.sector, invitation.channel
+    if unit_id is None and invitation.transaction_id:  # links made before 0002
+        record = ServiceTransaction.objects.get(pk=invitation.transaction_id)
+        unit_id, sector, channel = record.unit_id, record.sector, record.channel
     response = Response(
         invitation=invitation,
-        version=invitation.version,
-        unit_id=record.unit_id,
-        sector=record.sector,
-        channel=record.channel,
+        version=version,
+        unit_id=unit_id,
+        sector=sector,
+        channel=channel or "web",
         answers=cleaned,
+        calculated=calculated_values(version.definition, cleaned),
+        profile=profile,
         submitted_at=now,
+        source=source,
+        idempotency_key=idempotency_key or None,
+        client_hash=client_hash,
+        answers_hash=digest,
     )
     try:
         with transaction.atomic():
@@ -141,4 +535,43 @@ def response_submit(*, token: str, answers: dict[str, Any]) -> Response:
         raise SurveyClosed("used") from None
     invitation.completed_at = now
     invitation.save(update_fields=["completed_at"])
-    return response
+    ResponseDraft.objects.filter(invitation=invitation).delete()
+    return Submission(response, replayed=False)
+
+
+def response_submit(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str = Source.FORM,
+    idempotency_key: str | None = None,
+    client_hash: str = "",
+) -> Response:
+    """Store the one response a link allows (see response_submit_idempotent)."""
+    return response_submit_idempotent(
+        token=token,
+        answers=answers,
+        source=source,
+        idempotency_key=idempotency_key,
+        client_hash=client_hash,
+    ).response
+
+
+__all__ = [
+    "AnswersInvalid",
+    "IdempotencyConflict",
+    "Registration",
+    "Submission",
+    "SurveyClosed",
+    "TransactionConflict",
+    "TransactionData",
+    "api_client_authenticate",
+    "api_client_create",
+    "draft_save",
+    "invitation_check_open",
+    "invitation_url",
+    "response_submit",
+    "transaction_register",
+    "transactions_register",
+    "unit_ancestors",
+]

@@ -1,15 +1,31 @@
-/* Live skip logic on the public form. Without JavaScript every question shows and the
-   server drops answers to questions whose conditions are false. */
+/* Live skip logic on the public form. The server stays authoritative: without
+   JavaScript every question of the page shows and the server drops answers to questions
+   whose conditions are false, and skips sections whose conditions are false. Answers
+   given on earlier pages come in #survey-prior so conditions can read them here. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-survey-form]");
-  if (!form || !window.HaiLongLogic) return;
+  if (!form) return;
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+  if (!window.HaiLongLogic) return;
+
+  var prior = {};
+  var priorNode = document.getElementById("survey-prior");
+  if (priorNode) { try { prior = JSON.parse(priorNode.textContent) || {}; } catch (e) { prior = {}; } }
 
   function numeric(value) { return /^-?\d+(\.\d+)?$/.test(value) ? parseFloat(value) : value; }
 
   /* The answer held by one question box, or undefined when it has none. */
   function answerOf(box) {
     var answer;
+    if (box.dataset.type === "matrix") {
+      box.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
+        var row = input.name.split(".").slice(1).join(".");
+        (answer = answer || {})[row] = numeric(input.value);
+      });
+      return answer;
+    }
     box.querySelectorAll("input, textarea, select").forEach(function (input) {
       if (input.type === "checkbox") {
         if (input.checked) (answer = answer || []).push(input.value);
@@ -22,21 +38,26 @@
     return answer;
   }
 
+  function shown(node, answers) {
+    if (!node.dataset.relevant) return true;
+    try { return window.HaiLongLogic.isShown(node.dataset.relevant, answers); } catch (e) { return true; }
+  }
+
   function apply() {
     // Conditions read earlier questions only, so one pass in document order settles all.
-    var answers = {};
+    var answers = Object.assign({}, prior);
     form.querySelectorAll(".section, .question[data-code]").forEach(function (node) {
-      var shown = true;
-      if (node.dataset.relevant) {
-        try { shown = window.HaiLongLogic.isShown(node.dataset.relevant, answers); } catch (e) { shown = true; }
-      }
-      if (node.classList.contains("section")) { node.hidden = !shown; return; }
+      if (node.classList.contains("section")) { node.hidden = !shown(node, answers); return; }
       var section = node.closest(".section");
-      node.hidden = !shown || (section !== null && section.hidden);
-      node.querySelectorAll("input, textarea, select").forEach(function (i) { i.disabled = node.hidden; });
-      if (!node.hidden) {
+      var hide = !shown(node, answers) || (section !== null && section.hidden);
+      if (node.hidden !== hide) {
+        node.hidden = hide;
+        node.querySelectorAll("input, textarea, select").forEach(function (i) { i.disabled = hide; });
+      }
+      if (!hide) {
         var answer = answerOf(node);
         if (answer !== undefined) answers[node.dataset.code] = answer;
+        else delete answers[node.dataset.code];
       }
     });
   }
@@ -44,6 +65,4 @@
   form.addEventListener("change", apply);
   form.addEventListener("input", apply);
   apply();
-  var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
 })();

@@ -1,0 +1,57 @@
+"""API keys for one-stop-shop systems: ``Authorization: Api-Key <key>`` (or X-Api-Key)."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from survey.models import ApiClient
+from survey.services import api_client_authenticate
+
+KEYWORD = "Api-Key"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticates a system, not a person: ``request.auth`` is the ApiClient."""
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ApiClient] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        key = ""
+        if header[: len(KEYWORD) + 1].lower() == f"{KEYWORD.lower()} ":
+            key = header[len(KEYWORD) + 1 :].strip()
+        key = key or request.META.get("HTTP_X_API_KEY", "").strip()
+        if not key:
+            return None
+        client = api_client_authenticate(key)
+        if client is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        return AnonymousUser(), client
+
+    def authenticate_header(self, request: Request) -> str:
+        return KEYWORD
+
+
+def api_client_of(request: Request) -> ApiClient | None:
+    return request.auth if isinstance(request.auth, ApiClient) else None
+
+
+class IsApiClientOrStaff(permissions.BasePermission):
+    """A system with an API key (scoped to its units), or a staff member (any unit)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if api_client_of(request) is not None:
+            return True
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+AUTHENTICATION = [
+    ApiKeyAuthentication,
+    authentication.SessionAuthentication,
+    authentication.BasicAuthentication,
+]

@@ -1,0 +1,97 @@
+"""Reads for collection."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from survey.models import AdministrativeUnit, Campaign, Invitation, Response
+
+
+def unit_parents() -> dict[int, int | None]:
+    """Every unit's parent id: one query, small (a province has a few thousand units)."""
+    return dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+
+
+def unit_ancestors(unit_id: int, parents: dict[int, int | None]) -> list[int]:
+    """The unit itself, then its parent, … up to the root."""
+    chain, seen = [], set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = parents.get(current)
+    return chain
+
+
+def unit_subtree_ids(unit_ids: Iterable[int], parents: dict[int, int | None]) -> set[int]:
+    """The given units and every unit below them."""
+    roots = set(unit_ids)
+    return {uid for uid in parents if roots.intersection(unit_ancestors(uid, parents))}
+
+
+def campaign_for_unit(
+    *,
+    questionnaire_id: int,
+    unit_id: int,
+    mode: str,
+    parents: dict[int, int | None],
+    campaigns: list[Campaign] | None = None,
+) -> Campaign | None:
+    """The active campaign of this mode whose scope is nearest above the unit (or global)."""
+    if campaigns is None:
+        campaigns = list(
+            Campaign.objects.filter(questionnaire_id=questionnaire_id, mode=mode, is_active=True)
+        )
+    by_scope = {
+        c.scope_id: c
+        for c in campaigns
+        if c.questionnaire_id == questionnaire_id and c.mode == mode
+    }
+    for ancestor in unit_ancestors(unit_id, parents):
+        if ancestor in by_scope:
+            return by_scope[ancestor]
+    return by_scope.get(None)
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    if not token or len(token) > 64:
+        return None
+    return (
+        Invitation.objects.select_related("version__questionnaire", "unit", "campaign")
+        .filter(token=token)
+        .first()
+    )
+
+
+def responses_filter(
+    *,
+    questionnaire: str | None = None,
+    version: int | None = None,
+    unit: str | None = None,
+    sector: str | None = None,
+    channel: str | None = None,
+    source: str | None = None,
+    submitted_from: dt.datetime | None = None,
+    submitted_to: dt.datetime | None = None,
+) -> QuerySet[Response]:
+    rows = Response.objects.select_related("version__questionnaire", "unit").order_by("id")
+    if questionnaire:
+        rows = rows.filter(version__questionnaire__code=questionnaire)
+    if version is not None:
+        rows = rows.filter(version__number=version)
+    if unit:
+        parents = unit_parents()
+        root = AdministrativeUnit.objects.filter(code=unit).values_list("id", flat=True).first()
+        rows = rows.filter(unit_id__in=unit_subtree_ids([root], parents) if root else [])
+    if sector:
+        rows = rows.filter(sector=sector)
+    if channel:
+        rows = rows.filter(channel=channel)
+    if source:
+        rows = rows.filter(source=source)
+    if submitted_from:
+        rows = rows.filter(submitted_at__gte=submitted_from)
+    if submitted_to:
+        rows = rows.filter(submitted_at__lt=submitted_to)
+    return rows
