@@ -45,6 +45,8 @@ def _factorize(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
             arr = arr.astype(str)
     else:
         miss = np.zeros(arr.shape[0], dtype=bool)
+        if arr.dtype.kind in "iub" and arr.size:
+            return _factorize_small_ints(arr.astype(np.int64, copy=False))
     if miss.any():
         levels, inv = np.unique(arr[~miss], return_inverse=True)
         codes = np.full(arr.shape[0], -1, dtype=np.intp)
@@ -54,6 +56,18 @@ def _factorize(arr: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
     return inv.astype(np.intp, copy=False).reshape(-1), levels
 
 
+def _factorize_small_ints(arr: NDArray[np.int64]) -> tuple[IntArray, NDArray[Any]]:
+    """Integers of a modest range: counting instead of sorting (one pass)."""
+    lo, hi = int(arr.min()), int(arr.max())
+    if hi - lo > 4 * arr.shape[0] + 1024:
+        levels, inv = np.unique(arr, return_inverse=True)
+        return inv.astype(np.intp, copy=False).reshape(-1), levels
+    shifted = arr - lo
+    present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    remap = np.cumsum(present) - 1
+    return remap[shifted].astype(np.intp), np.flatnonzero(present) + lo
+
+
 def combine_codes(codes: Sequence[IntArray], sizes: Sequence[int]) -> tuple[IntArray, int]:
     """Codes of the interaction of several coded factors (only observed combinations)."""
     if not codes:
@@ -61,8 +75,8 @@ def combine_codes(codes: Sequence[IntArray], sizes: Sequence[int]) -> tuple[IntA
     key = np.zeros(codes[0].shape[0], dtype=np.int64)
     for c, s in zip(codes, sizes, strict=True):
         key = key * int(s) + c
-    levels, inv = np.unique(key, return_inverse=True)
-    return inv.astype(np.intp, copy=False).reshape(-1), int(levels.shape[0])
+    inv, levels = _factorize_small_ints(key)
+    return inv, int(levels.shape[0])
 
 
 def group_sum(codes: IntArray, n_groups: int, values: FloatArray) -> FloatArray:
