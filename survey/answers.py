@@ -5,12 +5,14 @@ that are not shown are dropped, and every problem is reported per question code.
 """
 
 import datetime as dt
+import importlib
 import re
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questionnaires.definition import SPECIAL_ANSWERS, Definition, Question
+from questionnaires.definition import SPECIAL_ANSWERS, Definition, Question, iter_questions
 from questionnaires.logic import is_shown
 
 Answers = dict[str, Any]
@@ -141,9 +143,24 @@ def answers_clean(definition: Definition, raw: Answers) -> tuple[Answers, FieldE
                 cleaned[code] = _clean_one(question, value)
             except ValueError as error:
                 errors[code] = [str(error)]
+    for code, message in _constraint_errors(definition, cleaned).items():
+        if code not in errors:
+            errors[code] = [message or _("This answer does not fit your other answers.")]
     unknown = sorted(set(raw) - known)
     if unknown:
         errors["non_field_errors"] = [
             _("Unknown question codes: %(codes)s") % {"codes": ", ".join(unknown)}
         ]
     return cleaned, errors
+
+
+def _constraint_errors(definition: Definition, cleaned: Answers) -> dict[str, str]:
+    """Answer constraints of the definition (questionnaires.calculations), when present."""
+    if not any(q.get("constraint") for q in iter_questions(definition)):
+        return {}
+    try:
+        module = importlib.import_module("questionnaires.calculations")
+    except ModuleNotFoundError:
+        return {}
+    check = getattr(module, "constraint_errors", None)
+    return check(definition, cleaned, get_language() or "vi") if check else {}

@@ -49,7 +49,12 @@ def export_columns(definitions: list[Definition]) -> list[Column]:
     for definition in definitions:
         for column in answer_columns(definition):
             columns.setdefault(column.name, column)
-    return list(columns.values())
+    # An answer coded like a response column (SIPAS asks "sector", "channel") is
+    # exported as "answer.<code>" so every header is unique.
+    return [
+        Column(f"answer.{c.name}", c.question, c.row) if c.name in HEAD else c
+        for c in columns.values()
+    ]
 
 
 def _definitions(rows: QuerySet[Response]) -> list[Definition]:

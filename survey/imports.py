@@ -107,7 +107,8 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
 def import_template(version: QuestionnaireVersion, language: str) -> bytes:
     """An XLSX template: the 'answers' sheet to fill in, and a 'codebook' with labels."""
     definition = version.definition
-    columns = answer_columns(definition)
+    # A question coded like a meta column (sector, channel) is filled in that column.
+    columns = [c for c in answer_columns(definition) if c.name not in META_COLUMNS]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "answers"
@@ -169,8 +170,18 @@ def rows_check(
     definition: Definition = version.definition
     columns = answer_columns(definition)
     by_name = {c.name: c for c in columns}
+    by_name.update({f"answer.{name}": c for name, c in list(by_name.items())})  # as exported
     problems: list[dict[str, Any]] = []
     unknown = [h for h in header if h and h not in by_name and h not in META_COLUMNS]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        problems.append(
+            {
+                "row": 1,
+                "column": ", ".join(repeated),
+                "message": _("Columns appear more than once."),
+            }
+        )
     if unknown:
         problems.append(
             {
@@ -182,8 +193,8 @@ def rows_check(
     if "unit" not in header:
         problems.append({"row": 1, "column": "unit", "message": _("The unit column is missing.")})
     labels = {
-        c.name: {**value_labels(c.question, "en"), **value_labels(c.question, "vi")}
-        for c in columns
+        name: {**value_labels(c.question, "en"), **value_labels(c.question, "vi")}
+        for name, c in by_name.items()
     }
     units = dict(AdministrativeUnit.objects.values_list("code", "id"))
     channels = {c.value for c in Channel}
@@ -217,7 +228,8 @@ def rows_check(
             )
         when = cells.get("submitted_at", "")
         if when:
-            moment = parse_datetime(when)
+            # A bare date (the usual case on paper) means noon local time that day.
+            moment = None if len(when) <= 10 else parse_datetime(when)
             day = None if moment else parse_date(when[:10])
             if moment is None and day is None:
                 check.errors.append(("submitted_at", _("Enter a date as YYYY-MM-DD.")))
@@ -239,12 +251,16 @@ def rows_check(
             if column.row is not None:
                 raw_answers.setdefault(column.question["code"], {})[column.row] = value
             else:
-                raw_answers[name] = value
+                raw_answers[column.question["code"]] = value
         cleaned, errors = answers_clean(definition, raw_answers)
         for code, messages in errors.items():
             if code == "non_field_errors":
                 continue
             check.errors.append((code, " ".join(messages)))
+        # A meta column that is also a question (SIPAS asks "channel") is checked twice:
+        # report each column of a row once.
+        seen: set[str] = set()
+        check.errors = [e for e in check.errors if not (e[0] in seen or seen.add(e[0]))]
         check.answers = answers_scrub(definition, cleaned)
         checks.append(check)
     return checks, problems

@@ -350,7 +350,7 @@ class ImportBatch(models.Model):
     rows_invalid = models.PositiveIntegerField(default=0)
     rows_duplicate = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=list)
+    report = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -1,0 +1,255 @@
+"""The collection API: keys, batch registration, submission, links, lists and exports."""
+
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from openpyxl import load_workbook
+
+from survey.models import Invitation, Response, ServiceTransaction
+from survey.services import api_client_create, response_submit
+from tests.survey.conftest import answers, register
+
+pytestmark = pytest.mark.django_db
+
+
+def _payload(external_id="T-1", unit="X1", **extra):
+    return {
+        "external_id": external_id,
+        "unit": unit,
+        "procedure": "1.001",
+        "sector": "land",
+        "channel": "counter",
+        "completed_at": "2026-03-02T09:30:00+07:00",
+        **extra,
+    }
+
+
+def _system(units):
+    _client, key = api_client_create(name="one-stop", units=units)
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+@pytest.fixture
+def staff():
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("staff", is_staff=True))
+    return client
+
+
+def test_registration_needs_a_key_or_staff(version, x1):
+    body = _payload()
+
+    anonymous = Client().post("/api/v1/transactions/", body, content_type="application/json")
+    wrong = Client(HTTP_AUTHORIZATION="Api-Key hl_abc.def").post(
+        "/api/v1/transactions/", body, content_type="application/json"
+    )
+
+    assert anonymous.status_code in {401, 403}
+    assert wrong.status_code == 401
+    assert ServiceTransaction.objects.count() == 0
+
+
+def test_registration_returns_link_qr_and_receipt(version, x1):
+    system = _system([x1])
+
+    reply = system.post(
+        "/api/v1/transactions/",
+        _payload(full_name="Nguyễn Văn A", phone="0912345678"),
+        content_type="application/json",
+    )
+    again = system.post("/api/v1/transactions/", _payload(), content_type="application/json")
+
+    assert reply.status_code == 201 and again.status_code == 200
+    body = reply.json()
+    token = body["token"]
+    assert body["survey_url"] == f"http://127.0.0.1:8000/s/{token}/"
+    assert body["qr_svg_url"].endswith(f"/s/{token}/qr.svg")
+    assert body["questionnaire"] == "sipas" and body["created"] is True
+    assert again.json()["token"] == token and again.json()["created"] is False
+    svg = Client().get(f"/s/{token}/qr.svg")
+    png = Client().get(f"/s/{token}/qr.png")
+    receipt = Client().get(f"/s/{token}/receipt/")
+    assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert receipt.status_code == 200 and b"<svg" in receipt.content
+    stored = ServiceTransaction.objects.values().get()
+    assert "Nguyễn" not in json.dumps(stored, default=str)  # personal fields never stored
+
+
+def test_key_is_scoped_to_its_units(version, x1, x2):
+    reply = _system([x1]).post(
+        "/api/v1/transactions/", _payload(unit="X2"), content_type="application/json"
+    )
+
+    assert reply.status_code == 409
+    assert reply.json()["external_ids"] == ["T-1"]
+    assert ServiceTransaction.objects.count() == 0
+
+
+def test_batch_registration_is_idempotent_and_all_or_nothing(version, x1, x2, province):
+    system = _system([province])
+    items = [_payload(f"B-{i}", "X1" if i % 2 else "X2") for i in range(20)]
+
+    first = system.post(
+        "/api/v1/transactions/batch/", {"transactions": items}, content_type="application/json"
+    )
+    second = system.post(
+        "/api/v1/transactions/batch/", {"transactions": items}, content_type="application/json"
+    )
+    bad = system.post(
+        "/api/v1/transactions/batch/",
+        {"transactions": [_payload("N-1"), _payload("N-2", channel="fax")]},
+        content_type="application/json",
+    )
+
+    assert first.status_code == 201 and first.json()["created"] == 20
+    assert second.status_code == 200 and second.json()["existing"] == 20
+    assert [r["token"] for r in first.json()["results"]] == [
+        r["token"] for r in second.json()["results"]
+    ]
+    assert bad.status_code == 400 and list(bad.json()["transactions"]) == ["1"]
+    assert "channel" in bad.json()["transactions"]["1"]
+    assert ServiceTransaction.objects.count() == 20
+
+
+def test_batch_of_more_than_1000_is_refused(version, x1, staff):
+    items = [_payload(f"L-{i}") for i in range(1001)]
+
+    reply = staff.post(
+        "/api/v1/transactions/batch/", {"transactions": items}, content_type="application/json"
+    )
+
+    assert reply.status_code == 400
+    assert ServiceTransaction.objects.count() == 0
+
+
+def _submit(token, body_answers, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return Client().post(
+        "/api/v1/responses/",
+        {"token": token, "answers": body_answers},
+        content_type="application/json",
+        **headers,
+    )
+
+
+def test_submit_then_retry_with_idempotency_key(version, x1):
+    token = register(x1).invitation.token
+
+    first = _submit(token, answers(5), key="abc-1")
+    retry = _submit(token, answers(5), key="abc-1")
+    other = _submit(token, answers(5), key="abc-2")
+
+    assert first.status_code == 201 and first.json()["answers"]["a1"] == 5
+    assert first.json()["unit"] == "X1" and first.json()["source"] == "api"
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    assert other.status_code == 409 and other.json()["reason"] == "used"
+    assert Response.objects.count() == 1
+
+
+def test_idempotency_key_of_another_link_is_refused(version, x1):
+    one = register(x1, "A").invitation.token
+    two = register(x1, "B").invitation.token
+    _submit(one, answers(), key="same")
+
+    reply = _submit(two, answers(), key="same")
+
+    assert reply.status_code == 422
+    assert Response.objects.count() == 1
+
+
+def test_submit_reports_field_errors(version, x1):
+    token = register(x1).invitation.token
+    sent = answers()
+    sent["a1"], sent["sex"] = 7, "robot"
+
+    reply = _submit(token, sent)
+
+    assert reply.status_code == 400
+    assert set(reply.json()["answers"]) == {"a1", "sex"}
+    assert Response.objects.count() == 0
+
+
+def test_closed_links_give_404_409_410(version, x1):
+    from django.utils import timezone
+
+    used = register(x1, "U").invitation.token
+    response_submit(token=used, answers=answers())
+    expired = register(x1, "E").invitation
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+
+    assert _submit("unknown-token", answers()).status_code == 404
+    assert _submit(used, answers()).status_code == 409
+    assert _submit(expired.token, answers()).status_code == 410
+    assert Client().get("/api/v1/links/unknown-token/").status_code == 404
+    assert Client().get(f"/api/v1/links/{used}/").status_code == 409
+    assert Client().get(f"/api/v1/links/{expired.token}/").status_code == 410
+    assert Client().get(f"/s/{used}/").status_code == 409
+    assert Client().get(f"/s/{expired.token}/").status_code == 410
+    assert Client().get("/s/unknown-token/").status_code == 404
+
+
+def test_open_link_state_carries_the_definition(version, x1):
+    token = register(x1).invitation.token
+
+    reply = Client().get(f"/api/v1/links/{token}/")
+
+    assert reply.status_code == 200
+    assert reply.json()["definition"]["code"] == "sipas" and reply.json()["unit"] == "X1"
+
+
+def test_submission_is_rate_limited(version, x1, settings):
+    settings.SURVEY_RATE_LIMITS = {"submit": "3/m", "open": "3/m"}
+    token = register(x1).invitation.token
+
+    codes = [_submit(token, {"a1": 99}).status_code for _ in range(5)]
+
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_staff_list_filters_and_anonymous_cannot_read(version, x1, x2, staff):
+    for i, unit in enumerate([x1, x1, x2]):
+        response_submit(token=register(unit, f"R-{i}").invitation.token, answers=answers())
+
+    listed = staff.get("/api/v1/responses/", {"unit": "X1"})
+
+    assert Client().get("/api/v1/responses/").status_code in {401, 403}
+    assert listed.status_code == 200 and listed.json()["count"] == 2
+    assert {r["unit"] for r in listed.json()["results"]} == {"X1"}
+
+
+def test_exports_csv_json_xlsx_with_codes_or_labels(version, x1, staff):
+    response_submit(
+        token=register(x1).invitation.token, answers=answers(5, priorities=["time", "online"])
+    )
+
+    csv_codes = b"".join(staff.get("/api/v1/responses/export.csv").streaming_content).decode()
+    csv_labels = b"".join(
+        staff.get("/api/v1/responses/export.csv", {"labels": "1"}).streaming_content
+    ).decode()
+    data = json.loads(b"".join(staff.get("/api/v1/responses/export.json").streaming_content))
+    xlsx = staff.get("/api/v1/responses/export.xlsx", {"labels": "1", "lang": "en"})
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+
+    header, row = csv_codes.lstrip("\ufeff").splitlines()[:2]
+    assert header.split(",")[:9] == [
+        "response_id",
+        "questionnaire",
+        "version",
+        "unit",
+        "sector",
+        "channel",
+        "source",
+        "submitted_at",
+        "a1",
+    ]
+    assert row.split(",")[8] == "5" and "time;online" in row
+    assert "Rất hài lòng" in csv_labels
+    assert data[0]["answers"]["a1"] == 5 and data[0]["unit"] == "X1"
+    assert rows[0][8] == "a1" and rows[2][8] == "Very satisfied"
+    assert staff.get("/api/v1/responses/export.pdf").status_code == 404
+    assert Client().get("/api/v1/responses/export.csv").status_code in {401, 403}
