@@ -20,7 +20,7 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._groups import FloatArray, IntArray, combine_codes, factorize
+from ._groups import FloatArray, IntArray, _factorize_small_ints, combine_codes, factorize
 from .errors import DesignError
 
 __all__ = [
@@ -176,7 +176,7 @@ def make_design(
         n_s = int(s_levels.shape[0])
     else:
         s_codes, n_s = np.zeros(n, dtype=np.intp), 1
-    if np.unique(id_cols[0]).shape[0] == 1 and not (nest and has_strata):
+    if int(id_cols[0].max()) == 0 and not (nest and has_strata):
         raise DesignError("the design has only one primary sampling unit")
 
     # ids of stage i are the interaction of stages 1..i (nest: also with strata)
@@ -191,8 +191,8 @@ def make_design(
         units = [combine_codes([s_codes, u], [n_s, k]) for u, k in units]
     else:
         # clusters must be nested in strata at the top level
-        pairs = np.unique(units[0][0].astype(np.int64) * n_s + s_codes)
-        if np.unique(pairs // n_s).shape[0] != pairs.shape[0]:
+        _, pairs = _factorize_small_ints(units[0][0].astype(np.int64) * n_s + s_codes)
+        if pairs.shape[0] != units[0][1]:
             raise DesignError("clusters are not nested in strata at the top level; use nest")
 
     stage_strata: list[tuple[IntArray, int]] = [(s_codes, n_s)]
@@ -268,8 +268,16 @@ def _popsize(
     return out
 
 
+def _first_rows(codes: IntArray, n_codes: int) -> IntArray:
+    """Index of the first row of each code ``0..n_codes-1`` (codes are compact)."""
+    first = np.empty(n_codes, dtype=np.intp)
+    rows = np.arange(codes.shape[0] - 1, -1, -1, dtype=np.intp)
+    first[codes[::-1]] = rows  # the last write (the first row) wins
+    return first
+
+
 def _sampsize(strata: IntArray, n_strata: int, unit: IntArray) -> IntArray:
-    first = np.unique(unit, return_index=True)[1]
+    first = _first_rows(unit, int(unit.max()) + 1)
     return np.bincount(strata[first], minlength=n_strata).astype(np.intp)
 
 
@@ -281,9 +289,9 @@ def _code_stages(
     stages: list[Stage] = []
     prev_unit: IntArray | None = None
     for i, ((u_raw, _), (s, ns)) in enumerate(zip(units, strata, strict=True)):
-        levels, first, unit = np.unique(u_raw, return_index=True, return_inverse=True)
-        unit = unit.reshape(-1).astype(np.intp)
-        n_units = int(levels.shape[0])
+        unit = u_raw.astype(np.intp, copy=False)  # compact codes already
+        n_units = int(unit.max()) + 1
+        first = _first_rows(unit, n_units)
         unit_stratum = s[first].astype(np.intp)
         parent = np.zeros(n_units, dtype=np.intp) if prev_unit is None else prev_unit[first]
         n_parents = 1 if prev_unit is None else int(prev_unit.max()) + 1
@@ -316,6 +324,6 @@ def degrees_of_freedom(design: Design, rows: ArrayLike | None = None) -> int:
     inset = design.weights != 0
     if rows is not None:
         inset = inset & np.asarray(rows, dtype=bool)
-    psu = np.unique(design.psu[inset]).shape[0]
-    strata = np.unique(design.strata[inset]).shape[0]
+    psu = np.count_nonzero(np.bincount(design.psu[inset]))
+    strata = np.count_nonzero(np.bincount(design.strata[inset]))
     return int(psu - strata)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import fastpath
 from ._groups import FloatArray, IntArray, factorize_missing
 from .design import Design, degrees_of_freedom
 from .errors import EstimatorError
@@ -163,6 +164,13 @@ def _weighted_var(
     return out
 
 
+def _count(design: AnyDesign, dom: IntArray, d: int, ok: NDArray[np.bool_]) -> IntArray:
+    """Respondents with a positive weight per domain and item."""
+    counted = (ok & (design.weights != 0)[:, None]).astype(np.float64)
+    out: IntArray = np.rint(_dsum(dom, d, counted)).astype(np.intp)
+    return out
+
+
 def _prepare(design: AnyDesign, y: FloatArray) -> tuple[NDArray[np.bool_], FloatArray, FloatArray]:
     if y.shape[0] != design.n:
         raise EstimatorError("items have the wrong length")
@@ -188,19 +196,25 @@ def estimate_mean(
     ``deff=TRUE``).
     """
     arr, labels = _items(y, names)
-    ok, a, b = _prepare(design, arr)
     dom, d, levels = _domains(design, by)
-    sa = _dsum(dom, d, a)
-    sb = _dsum(dom, d, b)
-    sb = np.broadcast_to(sb, sa.shape).copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = sa / sb
-        alpha = 1.0 / sb
-    var = _variance(design, Scores(dom, d, a, alpha, b, -mean * alpha, ok), mean, a, b)
-    n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
+    if arr.shape[0] != design.n:
+        raise EstimatorError("items have the wrong length")
+    if fastpath.eligible(design):
+        assert isinstance(design, Design)
+        mean, _, sb, n, var = fastpath.linear_by_grid(design, dom, d, arr, "mean")
+    else:
+        ok, a, b = _prepare(design, arr)
+        sa = _dsum(dom, d, a)
+        sb = np.broadcast_to(_dsum(dom, d, b), sa.shape).copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = sa / sb
+            alpha = 1.0 / sb
+        var = _variance(design, Scores(dom, d, a, alpha, b, -mean * alpha, ok), mean, a, b)
+        n = _count(design, dom, d, ok)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
     if deff:
+        ok = ~np.isnan(arr)
         resid = np.where(ok, arr, 0.0) - mean[np.maximum(dom, 0)]
         s2 = _weighted_var(dom, d, design.weights, ok, resid, n, sb)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -218,15 +232,22 @@ def estimate_total(
 ) -> Estimates:
     """Weighted totals of items ``y`` per domain (R ``svytotal``, ``svyby``)."""
     arr, labels = _items(y, names)
-    ok, a, b = _prepare(design, arr)
     dom, d, levels = _domains(design, by)
-    sa = _dsum(dom, d, a)
-    var = _variance(design, Scores(dom, d, a, np.ones_like(sa), ok=ok), sa, a, None)
-    n = _dsum(dom, d, (ok & (design.weights != 0)[:, None]).astype(np.float64)).astype(np.intp)
+    if arr.shape[0] != design.n:
+        raise EstimatorError("items have the wrong length")
+    if fastpath.eligible(design):
+        assert isinstance(design, Design)
+        sa, _, sb, n, var = fastpath.linear_by_grid(design, dom, d, arr, "total")
+    else:
+        ok, a, b = _prepare(design, arr)
+        sa = _dsum(dom, d, a)
+        sb = np.broadcast_to(_dsum(dom, d, b), sa.shape)
+        var = _variance(design, Scores(dom, d, a, np.ones_like(sa), ok=ok), sa, a, None)
+        n = _count(design, dom, d, ok)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
     if deff:
-        sb = np.broadcast_to(_dsum(dom, d, b), sa.shape)
+        ok = ~np.isnan(arr)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sa / sb
             resid = np.where(ok, arr, 0.0) - mean[np.maximum(dom, 0)]
@@ -257,16 +278,20 @@ def estimate_ratio(
     if num.shape[0] != design.n:
         raise EstimatorError("items have the wrong length")
     w = design.weights
-    a = w[:, None] * np.where(ok, num, 0.0)
-    b = w[:, None] * np.where(ok, den, 0.0)
     dom, d, levels = _domains(design, by)
-    sa = _dsum(dom, d, a)
-    sb = _dsum(dom, d, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = sa / sb
-        alpha = 1.0 / sb
-    var = _variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha, ok), ratio, a, b)
-    n = _dsum(dom, d, (ok & (w != 0)[:, None]).astype(np.float64)).astype(np.intp)
+    if fastpath.eligible(design):
+        assert isinstance(design, Design)
+        ratio, _, sb, n, var = fastpath.linear_by_grid(design, dom, d, num, "ratio", den)
+    else:
+        a = w[:, None] * np.where(ok, num, 0.0)
+        b = w[:, None] * np.where(ok, den, 0.0)
+        sa = _dsum(dom, d, a)
+        sb = _dsum(dom, d, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = sa / sb
+            alpha = 1.0 / sb
+        var = _variance(design, Scores(dom, d, a, alpha, b, -ratio * alpha, ok), ratio, a, b)
+        n = _count(design, dom, d, ok)
     df, rows = _df_and_rows(design, dom, d)
     dft = None
     if deff:
