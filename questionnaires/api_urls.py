@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from questionnaires.api import QuestionnaireVersionViewSet
+from questionnaires.api import QuestionnaireVersionViewSet, QuestionnaireViewSet
 
 router = SimpleRouter()
+router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register(
     "questionnaire-versions", QuestionnaireVersionViewSet, basename="questionnaire-version"
 )

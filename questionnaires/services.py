@@ -84,7 +84,6 @@ def questionnaire_save_draft(
     the definition must be its code (a copy under another code is a duplicate).
     """
     definition = copy.deepcopy(definition)
-    definition.setdefault("schema_version", SCHEMA_VERSION)
     definition_check(definition)
     if questionnaire is not None:
         if definition["code"] != questionnaire.code:

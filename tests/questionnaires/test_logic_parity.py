@@ -69,7 +69,7 @@ def _random_texts(count: int) -> list[str]:
     ]
     ops = ["+", "-", "*", "/", "==", "!=", "<", ">=", "and", "or", "in", "not in"]
     calls = ["mean", "sum", "count", "min", "max", "coalesce"]
-    junk = list("()[],.'\"=!<>+-*/ ") + ["not ", "and", "٣", "\u00a0", "1e3"]
+    junk = [*"()[],.'\"=!<>+-*/ ", "not ", "and", "٣", "\xa0", "1e3"]
     texts = []
     for _ in range(count):
         parts = []

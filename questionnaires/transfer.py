@@ -1,0 +1,84 @@
+"""Import and export of whole questionnaires: our JSON format and XLSForm.
+
+``import_bytes`` reads a file into a definition plus every problem found (by row for
+XLSForm, by question code for both) and saves nothing; ``import_save`` then writes the
+draft (and publishes when asked) in one transaction.
+"""
+
+import json
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from questionnaires import services
+from questionnaires.definition import Definition
+from questionnaires.models import Questionnaire, QuestionnaireVersion
+from questionnaires.validation import ERROR, Problem, definition_problems
+from questionnaires.xlsform import ImportResult, xlsform_read, xlsform_write
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def export_json(definition: Definition) -> bytes:
+    """Our format: the definition as indented UTF-8 JSON (reads back identical)."""
+    return (json.dumps(definition, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def export_xlsform(definition: Definition) -> tuple[bytes, list[Problem]]:
+    return xlsform_write(definition)
+
+
+def _read_json(content: bytes) -> ImportResult:
+    try:
+        definition = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return ImportResult(
+            None, [Problem("file", _("not valid JSON: %(error)s") % {"error": error})], "json"
+        )
+    return ImportResult(definition, [], "json")
+
+
+def import_bytes(content: bytes, filename: str) -> ImportResult:
+    """Read a .json or .xlsx file and check the definition it holds; nothing is saved."""
+    if len(content) > MAX_BYTES:
+        return ImportResult(None, [Problem("file", _("the file is larger than 10 MB"))])
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".json":
+        result = _read_json(content)
+    elif suffix in {".xlsx", ".xlsm"}:
+        result = xlsform_read(content)
+    else:
+        return ImportResult(
+            None,
+            [
+                Problem(
+                    "file",
+                    _("unknown file type %(suffix)s: use .json or .xlsx")
+                    % {"suffix": suffix or "?"},
+                )
+            ],
+        )
+    if result.definition is not None and not any(p.severity == ERROR for p in result.problems):
+        result.problems.extend(definition_problems(result.definition))
+    return result
+
+
+def import_path(path: Path | str) -> ImportResult:
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        return ImportResult(None, [Problem("file", str(error))])
+    return import_bytes(content, path.name)
+
+
+@transaction.atomic
+def import_save(
+    result: ImportResult, *, publish: bool = False
+) -> tuple[Questionnaire, QuestionnaireVersion | None]:
+    """Save an imported definition as the draft (a new questionnaire or a new draft)."""
+    assert result.definition is not None and result.ok
+    questionnaire = services.questionnaire_save_draft(definition=result.definition)
+    version = services.questionnaire_publish(questionnaire=questionnaire) if publish else None
+    return questionnaire, version
