@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.estimators import estimate_mean, make_design, rake  # noqa: E402
+from analysis.estimators import estimate_mean, make_design, rake
 
 Arrays = dict[str, Any]
 
@@ -53,8 +53,14 @@ def generate(rows: int, items: int, strata: int, psus: int, domains: int, seed: 
     region = rng.integers(0, 6, rows)
     total = float(weights.sum()) * 1.1
     return {
-        "psu": psu, "stratum": stratum, "domain": domain, "weights": weights, "y": y,
-        "sex": sex, "age": age, "region": region,
+        "psu": psu,
+        "stratum": stratum,
+        "domain": domain,
+        "weights": weights,
+        "y": y,
+        "sex": sex,
+        "age": age,
+        "region": region,
         "margins": {
             "sex": {0: 0.49 * total, 1: 0.51 * total},
             "age": {k: v * total for k, v in enumerate([0.15, 0.25, 0.25, 0.2, 0.15])},
@@ -74,6 +80,7 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 
 # --- ours and the floor -------------------------------------------------------------
 
+
 def ours_means(a: Arrays) -> tuple[np.ndarray, np.ndarray]:
     d = make_design(weights=a["weights"], strata=a["stratum"], clusters=[a["psu"]])
     est = estimate_mean(d, a["y"], by=a["domain"])
@@ -88,8 +95,9 @@ def floor_means(a: Arrays) -> None:
 
 def ours_rake(a: Arrays, d: Any) -> np.ndarray:
     m = a["margins"]
-    out = rake(d, [(a["sex"], m["sex"]), (a["age"], m["age"]), (a["region"], m["region"])],
-               tol=1e-10)
+    out = rake(
+        d, [(a["sex"], m["sex"]), (a["age"], m["age"]), (a["region"], m["region"])], tol=1e-10
+    )
     return out.weights
 
 
@@ -101,6 +109,7 @@ def floor_rake(a: Arrays) -> None:
 
 # --- competitors --------------------------------------------------------------------
 
+
 def samplics_means(a: Arrays, k: int) -> tuple[np.ndarray, np.ndarray]:
     from samplics.estimation import TaylorEstimator
     from samplics.utils.types import PopParam
@@ -109,8 +118,14 @@ def samplics_means(a: Arrays, k: int) -> tuple[np.ndarray, np.ndarray]:
     est, se = np.full((d, k), np.nan), np.full((d, k), np.nan)
     for j in range(k):
         t = TaylorEstimator(PopParam.mean)
-        t.estimate(y=a["y"][:, j], samp_weight=a["weights"], stratum=a["stratum"],
-                   psu=a["psu"], domain=a["domain"], remove_nan=True)
+        t.estimate(
+            y=a["y"][:, j],
+            samp_weight=a["weights"],
+            stratum=a["stratum"],
+            psu=a["psu"],
+            domain=a["domain"],
+            remove_nan=True,
+        )
         for key, v in t.point_est.items():
             est[int(key), j] = v
         for key, v in t.stderror.items():
@@ -122,20 +137,33 @@ def samplics_rake(a: Arrays) -> np.ndarray:
     from samplics.weighting import SampleWeight
 
     margins = {"sex": a["sex"], "age": a["age"], "region": a["region"]}
-    return np.asarray(SampleWeight().rake(
-        samp_weight=a["weights"], margins=margins, control=a["margins"], tol=1e-10,
-        max_iter=1000,
-    ))
+    return np.asarray(
+        SampleWeight().rake(
+            samp_weight=a["weights"],
+            margins=margins,
+            control=a["margins"],
+            tol=1e-10,
+            max_iter=1000,
+        )
+    )
 
 
 def svy_frame(a: Arrays, k: int) -> Any:
     import polars as pl
 
     cols = {f"y{j + 1}": a["y"][:, j] for j in range(k)}
-    return pl.DataFrame({
-        "psu": a["psu"], "stratum": a["stratum"], "domain": a["domain"], "w": a["weights"],
-        "sex": a["sex"], "age": a["age"], "region": a["region"], **cols,
-    }).with_columns(pl.col(f"y{j + 1}").fill_nan(None) for j in range(k))
+    return pl.DataFrame(
+        {
+            "psu": a["psu"],
+            "stratum": a["stratum"],
+            "domain": a["domain"],
+            "w": a["weights"],
+            "sex": a["sex"],
+            "age": a["age"],
+            "region": a["region"],
+            **cols,
+        }
+    ).with_columns(pl.col(f"y{j + 1}").fill_nan(None) for j in range(k))
 
 
 def svy_means(frame: Any, k: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,8 +186,9 @@ def svy_rake(frame: Any, a: Arrays) -> np.ndarray:
 
     s = svy.Sample(frame, svy.Design(stratum="stratum", psu="psu", wgt="w"))
     m = a["margins"]
-    out = s.weighting.rake(controls={k: m[k] for k in ("sex", "age", "region")}, tol=1e-10,
-                           max_iter=1000)
+    out = s.weighting.rake(
+        controls={k: m[k] for k in ("sex", "age", "region")}, tol=1e-10, max_iter=1000
+    )
     return np.asarray(out.data["rk_wgt"].to_numpy())
 
 
@@ -190,8 +219,18 @@ write.csv(data.frame(w = weights(dr)), args[7], row.names = FALSE)
 
 def r_survey(a: Arrays, k: int) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
     tmp = Path(tempfile.mkdtemp())
-    data = np.column_stack([a["psu"], a["stratum"], a["domain"], a["weights"], a["sex"],
-                            a["age"], a["region"], a["y"][:, :k]])
+    data = np.column_stack(
+        [
+            a["psu"],
+            a["stratum"],
+            a["domain"],
+            a["weights"],
+            a["sex"],
+            a["age"],
+            a["region"],
+            a["y"][:, :k],
+        ]
+    )
     header = "psu,stratum,domain,w,sex,age,region," + ",".join(f"y{j + 1}" for j in range(k))
     np.savetxt(tmp / "x.csv", data, delimiter=",", header=header, comments="", fmt="%.17g")
     (tmp / "bench.R").write_text(R_SCRIPT)
@@ -201,9 +240,20 @@ def r_survey(a: Arrays, k: int) -> tuple[float, float, np.ndarray, np.ndarray, n
         return ",".join(f"{m[key][c]:.17g}" for c in sorted(m[key]))
 
     proc = subprocess.run(
-        ["Rscript", str(tmp / "bench.R"), str(tmp / "x.csv"), str(k), csv_of("sex"),
-         csv_of("age"), csv_of("region"), str(tmp / "est.csv"), str(tmp / "w.csv")],
-        capture_output=True, text=True, check=True,
+        [
+            "Rscript",
+            str(tmp / "bench.R"),
+            str(tmp / "x.csv"),
+            str(k),
+            csv_of("sex"),
+            csv_of("age"),
+            csv_of("region"),
+            str(tmp / "est.csv"),
+            str(tmp / "w.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(x for x in proc.stdout.splitlines() if x.startswith("TIMES"))
     t_mean, t_rake = (float(v) for v in line.split()[1:3])
@@ -211,14 +261,15 @@ def r_survey(a: Arrays, k: int) -> tuple[float, float, np.ndarray, np.ndarray, n
     d = int(a["domain"].max()) + 1
     est, se = np.full((d, k), np.nan), np.full((d, k), np.nan)
     dom = est_tab[:, 0].astype(int)
-    est[dom] = est_tab[:, 1:1 + k]
-    se[dom] = est_tab[:, 1 + k:1 + 2 * k]
+    est[dom] = est_tab[:, 1 : 1 + k]
+    se[dom] = est_tab[:, 1 + k : 1 + 2 * k]
     w = np.genfromtxt(tmp / "w.csv", delimiter=",", skip_header=1)
     shutil.rmtree(tmp, ignore_errors=True)
     return t_mean, t_rake, est, se, w
 
 
 # --- report -------------------------------------------------------------------------
+
 
 def rel_diff(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -235,8 +286,12 @@ def main() -> None:
     p.add_argument("--strata", type=int, default=20)
     p.add_argument("--psus", type=int, default=500)
     p.add_argument("--domains", type=int, default=700)
-    p.add_argument("--competitor-items", type=int, default=5,
-                   help="items given to samplics/svy/R (time extrapolated to all items)")
+    p.add_argument(
+        "--competitor-items",
+        type=int,
+        default=5,
+        help="items given to samplics/svy/R (time extrapolated to all items)",
+    )
     p.add_argument("--repeat", type=int, default=3, help="best of N for ours and the floor")
     p.add_argument("--seed", type=int, default=20260101)
     p.add_argument("--skip", action="append", default=[], choices=["samplics", "svy", "r"])
@@ -246,8 +301,10 @@ def main() -> None:
     a = generate(args.rows, args.items, args.strata, args.psus, args.domains, args.seed)
     k = min(args.competitor_items, args.items)
     scale = args.items / k
-    print(f"{args.rows:,} respondents, {args.items} items, {args.strata} strata, "
-          f"{args.psus} PSUs, {args.domains} domains; competitors on {k} items (x{scale:g})")
+    print(
+        f"{args.rows:,} respondents, {args.items} items, {args.strata} strata, "
+        f"{args.psus} PSUs, {args.domains} domains; competitors on {k} items (x{scale:g})"
+    )
 
     results: list[tuple[str, str, float | None, bool, str, str]] = []
     t_floor, _ = timed(lambda: floor_means(a), args.repeat)
@@ -306,15 +363,19 @@ def main() -> None:
     floors = {"means+SE": t_floor, "raking": t_rfloor}
     mine = {"means+SE": t_ours, "raking": t_rake}
     print()
-    print(f"{'task':<9} {'implementation':<22} {'seconds':>9} {'x floor':>8} {'x ours':>8}"
-          f"  {'max rel diff est':>16} {'max rel diff se':>15}")
+    print(
+        f"{'task':<9} {'implementation':<22} {'seconds':>9} {'x floor':>8} {'x ours':>8}"
+        f"  {'max rel diff est':>16} {'max rel diff se':>15}"
+    )
     for task, name, t, extrapolated, d_est, d_se in results:
         if t is None:
             print(f"{task:<9} {name:<22} {'-':>9} {'-':>8} {'-':>8}  {d_est:>16}")
             continue
         mark = "*" if extrapolated else " "
-        print(f"{task:<9} {name:<22} {t:>8.3f}{mark} {t / floors[task]:>8.1f} "
-              f"{t / mine[task]:>8.1f}  {d_est:>16} {d_se:>15}")
+        print(
+            f"{task:<9} {name:<22} {t:>8.3f}{mark} {t / floors[task]:>8.1f} "
+            f"{t / mine[task]:>8.1f}  {d_est:>16} {d_se:>15}"
+        )
     print("* measured on the competitor items and scaled to all items")
 
 

@@ -85,8 +85,9 @@ def linear_by_grid(
                     gbj = np.bincount(key, weights=b, minlength=size)
                 else:
                     gbj = gw - np.bincount(kidx, weights=w[idx], minlength=size)
-                gnj = gc - np.bincount(kidx, weights=(w[idx] != 0).astype(np.float64),
-                                       minlength=size)
+                gnj = gc - np.bincount(
+                    kidx, weights=(w[idx] != 0).astype(np.float64), minlength=size
+                )
             else:
                 gbj = gw if x is None else np.bincount(key, weights=b, minlength=size)
                 gnj = gc
