@@ -148,9 +148,11 @@ def _message(invitation: Invitation, *, reminder: bool) -> EmailMultiAlternative
     return message
 
 
-def invitation_send(invitation: Invitation, *, reminder: bool = False) -> bool:
+def invitation_send(
+    invitation: Invitation, *, reminder: bool = False, now: dt.datetime | None = None
+) -> bool:
     """Send one invitation (or reminder); a refused address marks it bounced."""
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         _message(invitation, reminder=reminder).send(fail_silently=False)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
@@ -198,7 +200,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
             continue
         if now - invitation.last_contact_at < dt.timedelta(days=campaign.reminder_interval_days):
             continue
-        due += invitation_send(invitation, reminder=True)
+        due += invitation_send(invitation, reminder=True, now=now)
     return due
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import importlib
+import os
 from typing import Any
 
 import pytest
@@ -10,6 +11,10 @@ from django.core.cache import cache
 from survey.models import AdministrativeUnit
 from survey.services import Registration, transaction_register
 from tests.factories import province_with_communes, sipas_answers, sipas_version
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the browser
+# test makes between page actions are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
