@@ -13,7 +13,7 @@ from .errors import DesignError
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
-__all__ = ["FloatArray", "IntArray", "combine_codes", "factorize", "group_sum"]
+__all__ = ["FloatArray", "IntArray", "bincount", "combine_codes", "factorize", "group_sum"]
 
 
 def factorize(values: ArrayLike) -> tuple[IntArray, NDArray[Any]]:
@@ -79,10 +79,20 @@ def combine_codes(codes: Sequence[IntArray], sizes: Sequence[int]) -> tuple[IntA
     return inv, int(levels.shape[0])
 
 
+def bincount(
+    codes: NDArray[Any], weights: NDArray[Any] | None = None, minlength: int = 0
+) -> FloatArray:
+    """``np.bincount`` typed as float64 (the stubs say integer even with weights)."""
+    out: FloatArray = np.bincount(codes, weights=weights, minlength=minlength).astype(
+        np.float64, copy=False
+    )
+    return out
+
+
 def group_sum(codes: IntArray, n_groups: int, values: FloatArray) -> FloatArray:
     """Sums of ``values`` (n,) or (n, k) by ``codes`` -> (n_groups,) or (n_groups, k)."""
     if values.ndim == 1:
-        return np.bincount(codes, weights=values, minlength=n_groups)
+        return bincount(codes, values, n_groups)
     out = np.empty((n_groups, values.shape[1]))
     for j in range(values.shape[1]):  # one bincount pass per column: the floor
         out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
 
-from ._groups import FloatArray, IntArray, combine_codes, factorize
+from ._groups import FloatArray, IntArray, bincount, combine_codes, factorize
 from .design import Adjustment, Design, Features
 from .errors import CalibrationError, ConvergenceError, MarginError
 
@@ -66,7 +66,7 @@ def poststratify(
     target = _match_totals(levels, population, "post-stratification")
     p = int(levels.shape[0])
     oldw = design.weights
-    sample = np.bincount(codes, weights=oldw, minlength=p)
+    sample = bincount(codes, weights=oldw, minlength=p)
     bad = (sample == 0) & (target != 0)
     if bad.any():
         raise MarginError(f"post-stratum {levels[np.flatnonzero(bad)[0]]} has no weight")
@@ -74,7 +74,7 @@ def poststratify(
         g = np.where(sample == 0, 1.0, target / sample)
     neww = oldw * g[codes]
     psw = np.where((neww == 0) & (oldw == 0), 1.0, neww)
-    old_sum = np.bincount(codes, weights=oldw, minlength=p)
+    old_sum = bincount(codes, weights=oldw, minlength=p)
     safe = np.where(old_sum == 0, 1.0, old_sum)
 
     def solve(s: FloatArray) -> FloatArray:
@@ -108,13 +108,13 @@ def rake_cells(
     g = np.ones_like(cell_totals)
     for it in range(1, max_iter + 1):
         for cats, target in zip(cell_margins, targets, strict=True):
-            current = np.bincount(cats, weights=cell_totals * g, minlength=target.shape[0])
+            current = bincount(cats, weights=cell_totals * g, minlength=target.shape[0])
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(current == 0, 1.0, target / current)
             g = g * ratio[cats]
         worst = 0.0
         for cats, target in zip(cell_margins, targets, strict=True):
-            current = np.bincount(cats, weights=cell_totals * g, minlength=target.shape[0])
+            current = bincount(cats, weights=cell_totals * g, minlength=target.shape[0])
             scale = np.maximum(np.abs(target), 1.0)
             worst = max(worst, float(np.max(np.abs(current - target) / scale)))
         if worst < tol:
@@ -157,18 +157,17 @@ def rake(
     first = np.unique(cell, return_index=True)[1]
     cell_margins = [c[first] for c in codes]
     w = design.weights
-    cell_totals = np.bincount(cell, weights=w, minlength=n_cells)
+    cell_totals = bincount(cell, weights=w, minlength=n_cells)
     for m, (cats, target) in enumerate(zip(cell_margins, targets, strict=True)):
-        have = np.bincount(cats, weights=cell_totals, minlength=target.shape[0])
+        have = bincount(cats, weights=cell_totals, minlength=target.shape[0])
         empty = (have == 0) & (target != 0)
         if empty.any():
             raise MarginError(f"margin {m + 1}: a category has no respondents (weight 0)")
     g, _ = rake_cells(cell_totals, cell_margins, targets, tol=tol, max_iter=max_iter)
     neww = w * g[cell]
-    counts = np.bincount(cell, minlength=n_cells).astype(np.float64)
+    counts = bincount(cell, minlength=n_cells).astype(np.float64)
     cat_counts = [
-        np.bincount(c, weights=counts, minlength=s)
-        for c, s in zip(cell_margins, sizes, strict=True)
+        bincount(c, weights=counts, minlength=s) for c, s in zip(cell_margins, sizes, strict=True)
     ]
     psw = np.where(neww == 0, 1.0, neww)
 

@@ -226,14 +226,14 @@ def _adjust(req: EstimateRequest, cols: Columns, design: Design) -> Design:
         spec = _load_totals(req.calibrate)
         if not isinstance(spec, Mapping):
             spec = {k: v for k, v in _margins(spec, req.calibrate).items()}
-        x, totals = _calibration_matrix(cols, spec, req.calibrate)
+        cal_x, cal_totals = _calibration_matrix(cols, spec, req.calibrate)
         bounds = (-math.inf, math.inf)
         if req.bounds:
             lo, _, hi = req.bounds.partition(",")
             bounds = (_float(lo, "--bounds"), _float(hi, "--bounds"))
         if req.calfun not in ("linear", "raking", "logit"):
             raise CliError("--calfun must be linear, raking or logit")
-        design = calibrate(design, x, totals, method=req.calfun, bounds=bounds)  # type: ignore[arg-type]
+        design = calibrate(design, cal_x, cal_totals, method=req.calfun, bounds=bounds)  # type: ignore[arg-type]
     if req.trim:
         lo, sep, hi = req.trim.partition(":")
         if not sep:

@@ -20,7 +20,7 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._groups import FloatArray, IntArray, _factorize_small_ints, combine_codes, factorize
+from ._groups import FloatArray, IntArray, _factorize_small_ints, bincount, combine_codes, factorize
 from .errors import DesignError
 
 __all__ = [
@@ -72,7 +72,8 @@ class Features:
         if self.matrix is not None:
             return self.matrix[:, f]
         assert self.codes is not None
-        return (self.codes == f).astype(np.float64)
+        out: FloatArray = (self.codes == f).astype(np.float64)
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,9 +232,10 @@ def _row_count(*arrays: object) -> int:
         if a is None:
             continue
         if isinstance(a, (list, tuple)) and a and np.ndim(a[0]) == 1:
-            return int(np.shape(a[0])[0])
-        if np.ndim(a) >= 1:  # type: ignore[arg-type]
-            return int(np.shape(a)[0])  # type: ignore[arg-type]
+            return int(np.asarray(a[0]).shape[0])
+        arr = np.asarray(a, dtype=object)
+        if arr.ndim >= 1:
+            return int(arr.shape[0])
     raise DesignError("cannot tell the number of rows: give weights, strata or clusters")
 
 
@@ -278,7 +280,7 @@ def _first_rows(codes: IntArray, n_codes: int) -> IntArray:
 
 def _sampsize(strata: IntArray, n_strata: int, unit: IntArray) -> IntArray:
     first = _first_rows(unit, int(unit.max()) + 1)
-    return np.bincount(strata[first], minlength=n_strata).astype(np.intp)
+    return bincount(strata[first], minlength=n_strata).astype(np.intp)
 
 
 def _code_stages(
@@ -307,7 +309,7 @@ def _code_stages(
                 unit_parent=parent.astype(np.intp),
                 stratum_parent=stratum_parent,
                 n_parents=n_parents,
-                stratum_sampsize=np.bincount(unit_stratum, minlength=ns).astype(np.intp),
+                stratum_sampsize=bincount(unit_stratum, minlength=ns).astype(np.intp),
                 unit_popsize=pop.astype(np.float64),
             )
         )
@@ -324,6 +326,6 @@ def degrees_of_freedom(design: Design, rows: ArrayLike | None = None) -> int:
     inset = design.weights != 0
     if rows is not None:
         inset = inset & np.asarray(rows, dtype=bool)
-    psu = np.count_nonzero(np.bincount(design.psu[inset]))
-    strata = np.count_nonzero(np.bincount(design.strata[inset]))
+    psu = np.count_nonzero(bincount(design.psu[inset]))
+    strata = np.count_nonzero(bincount(design.strata[inset]))
     return int(psu - strata)

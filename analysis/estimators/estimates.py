@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import fastpath
-from ._groups import FloatArray, IntArray, factorize_missing
+from ._groups import FloatArray, IntArray, bincount, factorize_missing
 from .design import Design, degrees_of_freedom
 from .errors import EstimatorError
 from .intervals import beta_interval, logit_interval, t_quantile, wald_interval
@@ -108,10 +108,10 @@ def _dsum(dom: IntArray, d: int, values: FloatArray) -> FloatArray:
     idx = dom[keep]
     vals = values[keep]
     if vals.ndim == 1:
-        return np.bincount(idx, weights=vals, minlength=d)[:, None]
+        return bincount(idx, weights=vals, minlength=d)[:, None]
     out = np.empty((d, vals.shape[1]))
     for j in range(vals.shape[1]):
-        out[:, j] = np.bincount(idx, weights=vals[:, j], minlength=d)
+        out[:, j] = bincount(idx, weights=vals[:, j], minlength=d)
     return out
 
 
@@ -142,7 +142,7 @@ def _df_and_rows(design: AnyDesign, dom: IntArray, d: int) -> tuple[FloatArray, 
         else degrees_of_freedom(design)
     )
     df = np.full((d, 1), float(dof))
-    rows = np.bincount(dom[dom >= 0], minlength=d).astype(np.float64)[:, None]
+    rows = bincount(dom[dom >= 0], minlength=d).astype(np.float64)[:, None]
     if d == 1:
         rows[:] = design.n
     return df, rows
@@ -360,7 +360,7 @@ def _qrule_math(
     """
     thr = p * total
     flag = cw <= thr[seg]
-    count = np.bincount(seg, weights=flag.astype(np.float64), minlength=start.shape[0])
+    count = bincount(seg, weights=flag.astype(np.float64), minlength=start.shape[0])
     count = count.astype(np.intp)
     pos = np.where(count > 0, start + count - 1, start)
     empty = end <= start
@@ -469,10 +469,10 @@ def _domain_df(design: Design, dom: IntArray, d: int) -> FloatArray:
     psu = design.psu[inset].astype(np.int64)
     strata = design.strata[inset].astype(np.int64)
     dd = dom[inset].astype(np.int64)
-    n_psu = np.bincount(
+    n_psu = bincount(
         np.unique(dd * (psu.max(initial=0) + 1) + psu) // (psu.max(initial=0) + 1), minlength=d
     )
-    n_str = np.bincount(
+    n_str = bincount(
         np.unique(dd * (strata.max(initial=0) + 1) + strata) // (strata.max(initial=0) + 1),
         minlength=d,
     )

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._groups import FloatArray, IntArray
+from ._groups import FloatArray, IntArray, bincount
 from .design import Design
 from .variance import _stage_variance
 
@@ -53,8 +53,8 @@ def linear_by_grid(
     size = u * width
     key = stage.unit.astype(np.int64) * width + np.where(dom < 0, d, dom)
     w = design.weights
-    gw = np.bincount(key, weights=w, minlength=size)
-    gc = np.bincount(key, weights=(w != 0).astype(np.float64), minlength=size)
+    gw = bincount(key, weights=w, minlength=size)
+    gc = bincount(key, weights=(w != 0).astype(np.float64), minlength=size)
     k = y.shape[1]
     est = np.empty((d, k))
     sa_all = np.empty((d, k))
@@ -82,16 +82,14 @@ def linear_by_grid(
                 kidx = key[idx]
                 if x is not None:
                     b[idx] = 0.0
-                    gbj = np.bincount(key, weights=b, minlength=size)
+                    gbj = bincount(key, weights=b, minlength=size)
                 else:
-                    gbj = gw - np.bincount(kidx, weights=w[idx], minlength=size)
-                gnj = gc - np.bincount(
-                    kidx, weights=(w[idx] != 0).astype(np.float64), minlength=size
-                )
+                    gbj = gw - bincount(kidx, weights=w[idx], minlength=size)
+                gnj = gc - bincount(kidx, weights=(w[idx] != 0).astype(np.float64), minlength=size)
             else:
-                gbj = gw if x is None else np.bincount(key, weights=b, minlength=size)
+                gbj = gw if x is None else bincount(key, weights=b, minlength=size)
                 gnj = gc
-            ga[:, c, :] = np.bincount(key, weights=a, minlength=size).reshape(u, width)[:, :d]
+            ga[:, c, :] = bincount(key, weights=a, minlength=size).reshape(u, width)[:, :d]
             gb[:, c, :] = gbj.reshape(u, width)[:, :d]
             gn[:, c, :] = gnj.reshape(u, width)[:, :d]
         sa = ga.sum(axis=0)

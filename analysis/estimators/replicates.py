@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
-from ._groups import FloatArray, IntArray
+from ._groups import FloatArray, IntArray, bincount
 from .design import Design
 from .errors import DesignError, LonelyPSUError
 
@@ -113,7 +113,7 @@ def jkn_design(design: Design) -> ReplicateDesign:
     """Stratified delete-one-PSU jackknife (R ``type="JKn"``), one replicate per PSU."""
     unit, ustrat, pop = _first_stage(design)
     n_units = int(unit.max()) + 1
-    nh = np.bincount(ustrat).astype(np.float64)[ustrat]
+    nh = bincount(ustrat).astype(np.float64)[ustrat]
     fpc = np.where(np.isinf(pop), 1.0, (pop - nh) / pop) if design.has_fpc else np.ones(n_units)
     lonely = nh == 1
     if np.any(lonely & (fpc != 0)):
@@ -158,13 +158,13 @@ def bootstrap_design(
         members = order[bounds[h] : bounds[h + 1]]
         draws = gen.integers(0, members.shape[0], size=(members.shape[0], replicates))
         for r in range(replicates):
-            counts[members, r] = np.bincount(draws[:, r], minlength=members.shape[0])
-    per = np.bincount(ustrat).astype(np.float64)
+            counts[members, r] = bincount(draws[:, r], minlength=members.shape[0])
+    per = bincount(ustrat).astype(np.float64)
     m = 1 / np.mean(1 / per)
     return ReplicateDesign(
         design.weights,
         counts[unit],
-        m / ((m - 1) * (replicates - 1)),
+        float(m / ((m - 1) * (replicates - 1))),
         np.ones(replicates),
         type="bootstrap",
     )
@@ -190,7 +190,7 @@ def brr_design(
     unit, ustrat, _ = _first_stage(design)
     n_units = int(unit.max()) + 1
     n_strata = int(ustrat.max()) + 1
-    if np.any(np.bincount(ustrat, minlength=n_strata) != 2):
+    if np.any(bincount(ustrat, minlength=n_strata) != 2):
         raise DesignError("BRR needs exactly two PSUs in every stratum")
     if hadamard is None:
         size = 4

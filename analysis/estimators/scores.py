@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._groups import FloatArray, IntArray
+from ._groups import FloatArray, IntArray, bincount
 from .design import Features
 
 __all__ = ["Scores"]
@@ -74,19 +74,17 @@ class Scores:
         b_shared: FloatArray | None = None
         if self.B is not None and self.B.ndim == 1:
             bb = self.B if row_scale is None else self.B * row_scale
-            b_shared = np.bincount(key, weights=bb, minlength=size).reshape(n_groups, d + 1)
+            b_shared = bincount(key, weights=bb, minlength=size).reshape(n_groups, d + 1)
         for j in range(k):
             a = self.A[:, j] if row_scale is None else self.A[:, j] * row_scale
-            sa = np.bincount(key, weights=a, minlength=size).reshape(n_groups, d + 1)[:, :d]
+            sa = bincount(key, weights=a, minlength=size).reshape(n_groups, d + 1)[:, :d]
             col = sa * self.alpha[:, j]
             if self.B is not None and self.beta is not None:
                 if b_shared is not None:
                     sb = b_shared[:, :d]
                 else:
                     bj = self.B[:, j] if row_scale is None else self.B[:, j] * row_scale
-                    sb = np.bincount(key, weights=bj, minlength=size).reshape(n_groups, d + 1)[
-                        :, :d
-                    ]
+                    sb = bincount(key, weights=bj, minlength=size).reshape(n_groups, d + 1)[:, :d]
                 col = col + sb * self.beta[:, j]
             out[:, :, j] = col
         return out
@@ -124,13 +122,10 @@ def feature_group_sums(
     p = features.n_features
     if features.codes is not None:
         key = codes.astype(np.int64) * p + features.codes
-        return np.bincount(key, weights=c, minlength=n_groups * p).reshape(n_groups, p)
+        return bincount(key, weights=c, minlength=n_groups * p).reshape(n_groups, p)
     assert features.matrix is not None
     return np.stack(
-        [
-            np.bincount(codes, weights=c * features.matrix[:, f], minlength=n_groups)
-            for f in range(p)
-        ],
+        [bincount(codes, weights=c * features.matrix[:, f], minlength=n_groups) for f in range(p)],
         axis=1,
     )
 

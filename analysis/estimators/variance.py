@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ._groups import FloatArray
+from ._groups import FloatArray, bincount
 from .design import Design, Stage
 from .errors import LonelyPSUError
 from .scores import Scores, feature_cross, feature_group_sums
@@ -104,7 +104,7 @@ def _stage_variance(
     nh = stage.stratum_sampsize
     scale, f = stage_scales(stage)
     # R: a stratum whose units all have f < 1e-7 contributes nothing (certainty)
-    live = np.bincount(st, weights=(f >= 1e-7).astype(np.float64), minlength=stage.n_strata) > 0
+    live = bincount(st, weights=(f >= 1e-7).astype(np.float64), minlength=stage.n_strata) > 0
     agg = sparse.csr_matrix(
         (np.ones(st.shape[0]), (st, np.arange(st.shape[0]))),
         shape=(stage.n_strata, st.shape[0]),

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._groups import FloatArray, factorize
+from ._groups import FloatArray, bincount, factorize
 from .design import Design
 from .errors import CalibrationError, DesignError
 
@@ -56,7 +56,7 @@ def base_weights_from_counts(strata: ArrayLike, frame_counts: Mapping[Any, float
     if missing:
         raise DesignError(f"no frame count for stratum {missing[0]}")
     big_n = np.array([counts[str(lv)] for lv in levels])
-    small_n = np.bincount(codes, minlength=levels.shape[0]).astype(np.float64)
+    small_n = bincount(codes, minlength=levels.shape[0]).astype(np.float64)
     if np.any(big_n < small_n):
         raise DesignError("a frame count is smaller than the number of respondents")
     out: FloatArray = (big_n / small_n)[codes]
@@ -73,8 +73,8 @@ def nonresponse_adjust(weights: ArrayLike, responded: ArrayLike, classes: ArrayL
     r = np.asarray(responded, dtype=bool)
     codes, levels = factorize(np.asarray(classes))
     k = int(levels.shape[0])
-    total = np.bincount(codes, weights=w, minlength=k)
-    resp = np.bincount(codes, weights=w * r, minlength=k)
+    total = bincount(codes, weights=w, minlength=k)
+    resp = bincount(codes, weights=w * r, minlength=k)
     empty = (resp == 0) & (total > 0)
     if empty.any():
         first = levels[np.flatnonzero(empty)[0]]
