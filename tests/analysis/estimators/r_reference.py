@@ -658,6 +658,12 @@ REF["ps1.by.mean.se"] = [30.989311378784986, 21.605930987333164]
 # R: SE(svymean(~acs.46, dps1, na.rm = TRUE))
 #    (acs.46:acs.46)
 REF["ps1.ell.na.se"] = [0.48168896521894378]
+# R: coef(svyquantile(~api00, dps1, c(0.25, 0.5)))
+#    (api00.0.25, api00.0.5)
+REF["ps1.quantile"] = [552, 652]
+# R: confint(svyquantile(~api00, dps1, c(0.25, 0.5)))
+#    (api00.0.25:l, api00.0.5:l, api00.0.25:u, api00.0.5:u)
+REF["ps1.quantile.ci"] = [487, 555, 628, 714]
 
 # --- rake(dclus1, stype x sch.wide), run to full convergence
 # R: weights(drake)[c(1, 50, 100, 183)]
@@ -818,6 +824,12 @@ REF["jk1.by.mean.se"] = [25.374303552398235, 46.344121745185973, 33.687619998631
 REF["jk1.prop.se"] = [0.051441313470185449, 0.027779902953805082, 0.033174300039465456]
 # R: degf(rclus1)
 REF["jk1.degf"] = [14]
+# R: deff(svymean(~api00 + api99, rclus1, deff = TRUE))
+#    (api00, api99)
+REF["jk1.mean.deff"] = [11.689737092138845, 10.793196887487825]
+# R: deff(svytotal(~enroll, rclus1, deff = TRUE))
+#    (enroll)
+REF["jk1.total.deff"] = [31.310656094349419]
 # R: SE(svymean(~acs.46, rclus1, na.rm = TRUE))
 REF["jk1.na.mean.se"] = [0.54132664259138685]
 # R: SE(svymean(~api00 + api99, rstrat))

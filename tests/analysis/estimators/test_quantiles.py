@@ -45,3 +45,14 @@ def test_domain_quantiles_match_svyby(name: str) -> None:
     z = stats.norm.ppf(0.975)
     low, high = est.estimate - z * est.se, est.estimate + z * est.se
     close(np.r_[r_order(low), r_order(high)], REF[f"{name}.by.quantile.ci"])
+
+
+def test_quantiles_after_poststratification_use_calibrated_cdf_variance() -> None:
+    from analysis.estimators import poststratify
+
+    t = table("dclus1")
+    d = poststratify(design("dclus1"), t["stype"], {"E": 4421, "H": 755, "M": 1018})
+    est = estimate_quantile(d, num(t["api00"]), [0.25, 0.5])
+    close(est.estimate, REF["ps1.quantile"])
+    low, high = est.confint()
+    close(np.r_[low.ravel(), high.ravel()], REF["ps1.quantile.ci"])

@@ -108,3 +108,10 @@ def test_our_brr_totals_equal_taylor_with_replacement() -> None:
         r = brr_design(d, fay_rho=rho)
         close(estimate_total(r, num(t["enroll"])).se, REF["brr.taylor.total.se"])
     close(estimate_total(d, num(t["enroll"])).se, REF["brr.taylor.total.se"])
+
+
+def test_replicate_design_effects_match_r() -> None:
+    t = table("dclus1")
+    r = jk1_design(design("dclus1"))
+    close(estimate_mean(r, two(t), deff=True).deff, REF["jk1.mean.deff"])
+    close(estimate_total(r, num(t["enroll"]), deff=True).deff, REF["jk1.total.deff"])
