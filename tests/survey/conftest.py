@@ -1,7 +1,6 @@
 """Fixtures of the collection tests: a published SIPAS version, a small unit tree."""
 
 import datetime as dt
-import importlib
 import os
 from typing import Any
 
@@ -20,14 +19,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()  # rate-limit windows must not leak between tests
-
-
-@pytest.fixture(autouse=True)
-def _routes(settings: Any) -> None:
-    try:
-        importlib.import_module(settings.ROOT_URLCONF)
-    except ImportError:
-        settings.ROOT_URLCONF = "tests.survey.urls"
 
 
 @pytest.fixture
