@@ -31,18 +31,13 @@ class RoundData:
 
 
 def _responses(survey_round: SurveyRound):
-    period = Q(
-        invitation__transaction__completed_at__range=(
-            survey_round.period_start,
-            survey_round.period_end,
-        )
-    )
-    imported = Q(
-        invitation__isnull=True,
-        submitted_at__range=(survey_round.period_start, survey_round.period_end),
-    )
+    """A round's responses: transaction-linked ones by the transaction's completion time,
+    the rest (firm invitations, open links, paper imports) by submission time."""
+    period = (survey_round.period_start, survey_round.period_end)
+    linked = Q(invitation__transaction__completed_at__range=period)
+    unlinked = Q(invitation__transaction__isnull=True, submitted_at__range=period)
     return Response.objects.filter(version__questionnaire=survey_round.questionnaire).filter(
-        period | imported
+        linked | unlinked
     )
 
 

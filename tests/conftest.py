@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by
+# tests around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
