@@ -395,10 +395,12 @@ class QuestionForm(forms.Form):
             labels = {str(p): t for p, t in _lines(data["scale_labels"]) if t}
             if labels or kind != "nps":
                 scale["labels"] = labels
-            scale["not_applicable"] = bool(data["not_applicable"])
+            if kind != "nps" or data["not_applicable"]:
+                scale["not_applicable"] = bool(data["not_applicable"])
             if data["dont_know"]:
                 scale["dont_know"] = True
-            question["scale"] = scale
+            if scale:
+                question["scale"] = scale
         if kind == "matrix":
             old_rows = {i.get("code"): i for i in (original or {}).get("items", [])}
             question["items"] = [

@@ -988,7 +988,10 @@ class _Importer:
                 scale["not_applicable"] = True
             if "dk" in special:
                 scale["dont_know"] = True
-            question["scale"] = scale
+            if question["type"] == "nps":  # always 0–10: only labels and extras are kept
+                del scale["min"], scale["max"]
+            if scale:
+                question["scale"] = scale
             return
         if kind == "select_one" and sorted(values) == ["no", "yes"]:
             question["type"] = "yes_no"
