@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # tests around it are still synchronous and safe.
@@ -62,9 +63,23 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen | None]:
     }
     node = f"{queue}@localhost"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n", node,
-         "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
-         "--loglevel=WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-n",
+            node,
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -101,8 +116,11 @@ def browser() -> Iterator[object]:
 def page(browser: object, live_server: object) -> Iterator[object]:
     """A phone-sized page (360×740, touch) in a fresh browser context."""
     context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-        has_touch=True, locale="vi-VN",
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -115,3 +133,11 @@ def artifacts() -> Path:
     """Where browser tests save screenshots (kept out of git)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def english(settings: object) -> Iterator[None]:
+    """English messages for tests that compare exact texts (Vietnamese is the default)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+    with translation.override("en"):
+        yield

@@ -190,4 +190,5 @@ def test_command_exit_code_is_2_from_the_shell(tmp_path: Path) -> None:
         },
     )
     assert done.returncode == 2
-    assert "definition: a definition must be a JSON object" in done.stderr
+    # commands speak the default language, Vietnamese
+    assert "definition: định nghĩa phải là một đối tượng JSON" in done.stderr

@@ -24,7 +24,8 @@ def test_pages_need_a_designer(client: Client) -> None:
     assert client.get("/questionnaires/").status_code == 403
 
 
-def test_every_page_renders_in_vietnamese_by_default(client_designer: Client) -> None:
+def test_every_page_renders_in_vietnamese_by_default(client_designer: Client, settings) -> None:
+    settings.LANGUAGE_CODE = "vi"  # undo the package's English default for messages
     services.questionnaire_save_draft(definition=small())
     services.questionnaire_publish(questionnaire=Questionnaire.objects.get())
     for url in [
@@ -42,6 +43,8 @@ def test_every_page_renders_in_vietnamese_by_default(client_designer: Client) ->
         response = client_designer.get(url)
         assert response.status_code == 200, url
         assert response["Content-Language"] == "vi"
+        assert '<html lang="vi">' in response.content.decode()
+    assert "Bảng hỏi" in client_designer.get("/questionnaires/").content.decode()
     assert client_designer.get("/questionnaires/small/export.xlsx").content[:2] == b"PK"
     assert client_designer.get("/questionnaires/small/v1/export.json").json() == small()
     assert client_designer.get("/questionnaires/small/export.exe").status_code == 404

@@ -10,7 +10,7 @@ from survey.imports import import_batch_run, import_template
 from survey.models import ImportBatch, Response
 from tests.survey.conftest import answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _csv(rows: list[dict]) -> bytes:
