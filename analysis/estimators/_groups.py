@@ -62,8 +62,10 @@ def _factorize_small_ints(arr: NDArray[np.int64]) -> tuple[IntArray, NDArray[Any
     if hi - lo > 4 * arr.shape[0] + 1024:
         levels, inv = np.unique(arr, return_inverse=True)
         return inv.astype(np.intp, copy=False).reshape(-1), levels
-    shifted = arr - lo
+    shifted = arr - lo if lo != 0 else arr
     present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+    if present.all():  # already compact codes: nothing to remap
+        return shifted.astype(np.intp, copy=False), np.arange(lo, hi + 1)
     remap = np.cumsum(present) - 1
     return remap[shifted].astype(np.intp), np.flatnonzero(present) + lo
 

@@ -25,7 +25,7 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 
 from ._groups import FloatArray, IntArray, bincount, combine_codes, factorize
-from .design import Adjustment, Design, Features
+from .design import Adjustment, Design, Features, _first_rows
 from .errors import CalibrationError, ConvergenceError, MarginError
 
 __all__ = ["CalibrationMethod", "calibrate", "poststratify", "rake", "rake_cells"]
@@ -154,7 +154,7 @@ def rake(
     if max(grand) - min(grand) > total_tol * max(abs(max(grand)), 1.0):
         raise MarginError(f"margins disagree on the population total: {grand}")
     cell, n_cells = combine_codes(codes, sizes)
-    first = np.unique(cell, return_index=True)[1]
+    first = _first_rows(cell, n_cells)
     cell_margins = [c[first] for c in codes]
     w = design.weights
     cell_totals = bincount(cell, weights=w, minlength=n_cells)
