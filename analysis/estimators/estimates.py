@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 IntervalMethod = Literal["wald", "logit", "beta"]
+AnyDesign = Design | ReplicateDesign
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,9 +114,6 @@ def _dsum(dom: IntArray, d: int, values: FloatArray) -> FloatArray:
     for j in range(vals.shape[1]):
         out[:, j] = bincount(idx, weights=vals[:, j], minlength=d)
     return out
-
-
-AnyDesign = Design | ReplicateDesign
 
 
 def _variance(
