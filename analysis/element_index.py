@@ -6,16 +6,18 @@ below it, with y = satisfied answers and x = valid answers of the respondent.
 
 Weights are transactions / responses in each unit × sector cell; the cells are the strata
 of a stratified simple random sample with a finite population correction, so the
-standard error is the Taylor-linearised SE of a ratio under that design (as R's
-``svyratio`` on ``svydesign(ids=~1, strata=~cell, fpc=~N)``). A cell with a single
-response (and a sampling fraction below one) contributes no variance — R's
-``survey.lonely.psu = "remove"``.
+standard error is the Taylor-linearised SE of a ratio under that design, computed by
+``analysis.estimators`` exactly as R's ``svyby(~y, ~unit, svydesign(ids=~1,
+strata=~cell, fpc=~N), svyratio, denominator=~x)``. A cell with a single response (and a
+sampling fraction below one) contributes no variance — R's
+``options(survey.lonely.psu = "remove")``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from analysis.estimators import estimate_ratio, make_design
 
 
 @dataclass(frozen=True)
@@ -39,91 +41,92 @@ def cell_weights(cell: np.ndarray, cell_population: np.ndarray) -> np.ndarray:
     return per_cell[cell]
 
 
+def ancestor_levels(
+    leaf_unit: np.ndarray, unit_parent: dict[int, int | None], stop_at: int | None = None
+) -> np.ndarray:
+    """(n, depth) float array: column j holds each respondent's unit at depth j below the
+    top (``stop_at`` or the root), NaN where the respondent's unit is shallower.
+
+    A unit sits at one depth only, so each column is one set of disjoint domains. The
+    tree is walked once per distinct leaf unit, not once per respondent.
+    """
+    leaves, leaf_index = np.unique(leaf_unit, return_inverse=True)
+    paths = []
+    for leaf in leaves.tolist():
+        path: list[int] = []
+        unit: int | None = leaf
+        while unit is not None:
+            path.append(unit)
+            if unit == stop_at:
+                break
+            unit = unit_parent.get(unit)
+        paths.append(path[::-1])
+    depth = max((len(p) for p in paths), default=0)
+    table = np.full((len(leaves), depth), np.nan)
+    for i, path in enumerate(paths):
+        table[i, : len(path)] = path
+    return table[leaf_index]
+
+
+def _respondents_with_answers(
+    column: np.ndarray, valid: np.ndarray, units: np.ndarray
+) -> np.ndarray:
+    """(len(units), k): respondents of each unit with at least one valid answer."""
+    inside = ~np.isnan(column)
+    position = np.searchsorted(units, column[inside].astype(np.int64))
+    answered = (valid[inside] > 0).astype(np.int64)
+    counts = np.zeros((len(units), valid.shape[1]), dtype=np.int64)
+    np.add.at(counts, position, answered)
+    return counts
+
+
 def element_indices(
     *,
     satisfied: np.ndarray,
     valid: np.ndarray,
     cell: np.ndarray,
     cell_population: np.ndarray,
-    domain_of_row: np.ndarray,
-    row: np.ndarray,
+    levels: np.ndarray,
     confidence: float = 0.95,
 ) -> UnitEstimates:
-    """Ratio estimates for every domain and component in one pass.
+    """Ratio estimates for every unit (all depths) and component.
 
     satisfied, valid: (n, k) per respondent; cell: (n,) stratum index; cell_population:
-    (n_cells,) frame counts. Domains are given as an expanded membership list: respondent
-    ``row[m]`` belongs to domain ``domain_of_row[m]`` (a respondent sits in its unit and
-    in every ancestor). Strata must nest within domains, as unit × sector cells do.
+    (n_cells,) frame counts; levels: (n, depth) from ``ancestor_levels``. One vectorised
+    estimator call per tree depth covers every unit at that depth and every component.
     """
-    weight = cell_weights(cell, cell_population)
-    domains, d = np.unique(domain_of_row, return_inverse=True)
-    n_domains, k = len(domains), satisfied.shape[1]
-    w = weight[row]
-    y, x = satisfied[row], valid[row]
-    strata_keys, stratum = np.unique(
-        d * (len(cell_population) + 1) + cell[row], return_inverse=True
+    n, k = satisfied.shape
+    if n == 0:
+        empty = np.zeros((0, k))
+        return UnitEstimates(np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty)
+    if n == 1:  # one respondent: the ratio is exact for itself, no variance to estimate
+        ratio = np.where(valid > 0, satisfied / np.where(valid > 0, valid, 1), np.nan)
+        units = levels[0][~np.isnan(levels[0])].astype(np.int64)
+        repeated = np.repeat(ratio, len(units), axis=0)
+        zeros = np.zeros_like(repeated)
+        counts = np.repeat((valid > 0).astype(np.int64), len(units), axis=0)
+        return UnitEstimates(units, repeated, zeros, repeated, repeated, counts)
+    weights = cell_weights(cell, cell_population)
+    population = np.maximum(cell_population, np.bincount(cell, minlength=len(cell_population)))
+    design = make_design(
+        weights=weights, strata=cell, fpc=population[cell].astype(float), lonely_psu="remove"
     )
-    stratum_domain = (strata_keys // (len(cell_population) + 1)).astype(np.int64)
-    stratum_cell = strata_keys % (len(cell_population) + 1)
-    n_h = np.bincount(stratum).astype(float)
-    population_h = np.maximum(cell_population[stratum_cell], n_h)
-    fpc = 1.0 - n_h / population_h
-    lonely = n_h < 2
-    scale = np.where(lonely, 0.0, fpc * n_h / np.where(lonely, 1.0, n_h - 1.0))
-
-    estimate = np.full((n_domains, k), np.nan)
-    se = np.full((n_domains, k), np.nan)
-    counts = np.zeros((n_domains, k), dtype=np.int64)
-    for j in range(k):
-        y_total = np.bincount(d, weights=w * y[:, j], minlength=n_domains)
-        x_total = np.bincount(d, weights=w * x[:, j], minlength=n_domains)
-        counts[:, j] = np.bincount(d, weights=(x[:, j] > 0), minlength=n_domains).astype(np.int64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = y_total / x_total
-            z = w * (y[:, j] - ratio[d] * x[:, j]) / x_total[d]
-        z = np.nan_to_num(z)
-        z_sum = np.bincount(stratum, weights=z, minlength=len(n_h))
-        z_square = np.bincount(stratum, weights=z * z, minlength=len(n_h))
-        within = np.maximum(z_square - z_sum * z_sum / n_h, 0.0) * scale
-        variance = np.bincount(stratum_domain, weights=within, minlength=n_domains)
-        estimate[:, j] = np.where(x_total > 0, ratio, np.nan)
-        se[:, j] = np.where(x_total > 0, np.sqrt(variance), np.nan)
-
-    strata_per_domain = np.bincount(stratum_domain, minlength=n_domains)
-    respondents = np.bincount(d, minlength=n_domains)
-    df = np.maximum(respondents - strata_per_domain, 1)
-    t = stats.t.ppf(0.5 + confidence / 2, df)[:, None]
-    return UnitEstimates(
-        domains=domains,
-        estimate=estimate,
-        se=se,
-        ci_low=np.clip(estimate - t * se, 0.0, 1.0),
-        ci_high=np.clip(estimate + t * se, 0.0, 1.0),
-        n=counts,
+    parts: list[tuple[np.ndarray, ...]] = []
+    for column in levels.T:
+        result = estimate_ratio(design, satisfied, valid, by=column)
+        low, high = result.confint(level=confidence, method="wald")
+        units = np.asarray(result.domains, dtype=float).astype(np.int64)
+        parts.append(
+            (
+                units,
+                result.estimate,
+                result.se,
+                np.clip(low, 0.0, 1.0),
+                np.clip(high, 0.0, 1.0),
+                _respondents_with_answers(column, valid, units),
+            )
+        )
+    domains, estimate, se, ci_low, ci_high, counts = (
+        np.concatenate(p) for p in zip(*parts, strict=True)
     )
-
-
-def ancestor_membership(
-    leaf_unit: np.ndarray, unit_parent: dict[int, int | None], stop_at: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Expand respondents into (domain, row) pairs: each unit and all its ancestors.
-
-    The walk goes up the tree once per distinct leaf unit, not once per respondent.
-    """
-    leaves, leaf_index = np.unique(leaf_unit, return_inverse=True)
-    domain_parts, row_parts = [], []
-    order = np.argsort(leaf_index, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(leaf_index, minlength=len(leaves)))])
-    for position, leaf in enumerate(leaves.tolist()):
-        members = order[bounds[position] : bounds[position + 1]]
-        unit: int | None = leaf
-        while unit is not None:
-            domain_parts.append(np.full(len(members), unit, dtype=np.int64))
-            row_parts.append(members)
-            if unit == stop_at:
-                break
-            unit = unit_parent.get(unit)
-    if not domain_parts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(domain_parts), np.concatenate(row_parts)
+    return UnitEstimates(domains, estimate, se, ci_low, ci_high, counts)

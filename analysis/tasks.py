@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from analysis.element_index import ancestor_membership, element_indices
+from analysis.element_index import ancestor_levels, element_indices
 from analysis.loaders import round_load
 from analysis.models import AnalysisRun
 from analysis.services import analysis_run_fail, analysis_run_store
@@ -15,16 +15,13 @@ def analysis_run_execute(self, run_id: int) -> int:
     AnalysisRun.objects.filter(pk=run_id).update(status=AnalysisRun.Status.RUNNING)
     try:
         data = round_load(run.round)
-        domain, row = ancestor_membership(
-            data.leaf_unit, data.unit_parent, stop_at=run.round.scope_id
-        )
+        levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=run.round.scope_id)
         result = element_indices(
             satisfied=data.satisfied,
             valid=data.valid,
             cell=data.cell,
             cell_population=data.cell_population,
-            domain_of_row=domain,
-            row=row,
+            levels=levels,
         )
     except Exception as error:
         analysis_run_fail(run_id=run_id, error=repr(error))

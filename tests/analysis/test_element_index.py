@@ -16,7 +16,7 @@ unit, cell (unit-sector), N (transactions in the cell), y (satisfied), x (valid)
 import numpy as np
 import pytest
 
-from analysis.element_index import ancestor_membership, cell_weights, element_indices
+from analysis.element_index import ancestor_levels, cell_weights, element_indices
 
 ROWS = [  # unit, sector, N, y, x
     ("A", "land", 9, 0, 2), ("A", "land", 9, 0, 3), ("A", "land", 9, 0, 0),
@@ -45,14 +45,12 @@ def _arrays(rows=ROWS):
 
 def _run(rows=ROWS):
     satisfied, valid, cell, population, leaf = _arrays(rows)
-    domain, row = ancestor_membership(leaf, PARENT)
     return element_indices(
         satisfied=satisfied,
         valid=valid,
         cell=cell,
         cell_population=population,
-        domain_of_row=domain,
-        row=row,
+        levels=ancestor_levels(leaf, PARENT),
     )
 
 
