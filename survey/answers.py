@@ -7,6 +7,7 @@ that are not shown are dropped, and every problem is reported per question code.
 import datetime as dt
 import importlib
 import re
+import unicodedata
 from typing import Any
 
 from django.utils.translation import get_language
@@ -17,6 +18,29 @@ from questionnaires.logic import is_shown
 
 Answers = dict[str, Any]
 FieldErrors = dict[str, list[str]]
+
+
+# NUL (PostgreSQL refuses it in text and jsonb) and lone surrogates (not encodable as
+# UTF-8) can arrive from any client; they carry no meaning, so they are dropped rather
+# than letting them fail the save of a citizen's answer.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_normalise(text: str) -> str:
+    """Storable text: NUL and lone surrogates removed, Unicode in NFC (one form for
+    Vietnamese whether the keyboard sent precomposed or combining diacritics)."""
+    return unicodedata.normalize("NFC", _UNSTORABLE.sub("", text))
+
+
+def value_normalise(value: Any) -> Any:
+    """``text_normalise`` applied to every string (and dict key) inside ``value``."""
+    if isinstance(value, str):
+        return text_normalise(value)
+    if isinstance(value, list):
+        return [value_normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {text_normalise(str(k)): value_normalise(v) for k, v in value.items()}
+    return value
 
 
 def _blank(value: Any) -> bool:
@@ -98,7 +122,9 @@ def _clean_one(question: Question, value: Any) -> Any:
         except ValueError:
             raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
     if kind in {"text", "long_text"}:
-        text = str(value).strip()
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(_("Enter text."))
+        text = text_normalise(str(value)).strip()
         limit = validation.get("max_length", 500 if kind == "text" else 5000)
         if len(text) > limit:
             raise ValueError(_("Keep it under %(n)s characters.") % {"n": limit})
@@ -127,6 +153,7 @@ def answers_clean(definition: Definition, raw: Answers) -> tuple[Answers, FieldE
     cleaned: Answers = {}
     errors: FieldErrors = {}
     known = set()
+    raw = value_normalise(raw)
     for section in definition.get("sections", []):
         section_shown = is_shown(section.get("relevant"), cleaned)
         for question in section.get("questions", []):

@@ -76,8 +76,24 @@ def _records(
         yield [
             *row[:7],
             row[7].isoformat(),
-            *(cell_value(c, answers, labels[c.name] if labels else None) for c in columns),
+            *(
+                spreadsheet_safe(cell_value(c, answers, labels[c.name] if labels else None))
+                for c in columns
+            ),
         ]
+
+
+# A cell that starts with one of these is run as a formula by Excel and LibreOffice
+# (=HYPERLINK(...) typed into a comment would become a live link): such text is
+# exported with a leading apostrophe, which spreadsheets show as plain text (OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` unless it is text a spreadsheet would evaluate; then quoted as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 class _Echo:
@@ -90,7 +106,7 @@ def export_csv(rows: QuerySet[Response], *, language: str | None = None) -> Iter
     columns = export_columns(_definitions(rows))
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(
-        HEAD + [c.header_label(language) if language else c.name for c in columns]
+        HEAD + [spreadsheet_safe(c.header_label(language) if language else c.name) for c in columns]
     )
     for record in _records(rows, columns, language):
         yield writer.writerow(record)
@@ -118,7 +134,9 @@ def export_xlsx(rows: QuerySet[Response], *, language: str | None = None) -> Any
     sheet = workbook.create_sheet("responses")
     sheet.append(HEAD + [c.name for c in columns])
     if language:
-        sheet.append([""] * len(HEAD) + [c.header_label(language) for c in columns])
+        sheet.append(
+            [""] * len(HEAD) + [spreadsheet_safe(c.header_label(language)) for c in columns]
+        )
     for record in _records(rows, columns, language):
         sheet.append(record)
     # Handed to FileResponse, which closes (and so deletes) it once sent.

@@ -26,7 +26,8 @@ from openpyxl import Workbook, load_workbook
 
 from questionnaires.definition import Definition, label
 from questionnaires.models import QuestionnaireVersion
-from survey.answers import answers_clean
+from survey.answers import answers_clean, text_normalise
+from survey.exports import spreadsheet_safe
 from survey.layout import LIST_SEPARATOR, META_COLUMNS, Column, answer_columns, value_labels
 from survey.models import AdministrativeUnit, Channel, ImportBatch, Response, Source
 from survey.privacy import answers_hash
@@ -91,6 +92,9 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
         rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     else:
         raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
+    # NFC so labels typed with combining diacritics (macOS, some keyboards) still match;
+    # NUL would otherwise fail the save of the report on PostgreSQL.
+    rows = [[text_normalise(cell) for cell in row] for row in rows]
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
@@ -364,7 +368,13 @@ def report_csv(batch: ImportBatch) -> str:
     writer = csv.writer(output)
     writer.writerow(["row", "column", "message"])
     for entry in batch.report:
-        writer.writerow([entry.get("row") or "", entry.get("column", ""), entry["message"]])
+        writer.writerow(
+            [
+                entry.get("row") or "",
+                spreadsheet_safe(entry.get("column", "")),
+                spreadsheet_safe(entry["message"]),
+            ]
+        )
     return "\ufeff" + output.getvalue()
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
 from questionnaires.selectors import version_current
-from survey.answers import FieldErrors, answers_clean
+from survey.answers import FieldErrors, answers_clean, value_normalise
 from survey.models import (
     AdministrativeUnit,
     ApiClient,
@@ -205,6 +205,20 @@ def transactions_register(
     versions: dict[str, QuestionnaireVersion] = {}
     errors: dict[int, dict[str, list[str]]] = {}
     new: dict[str, tuple[TransactionData, QuestionnaireVersion]] = {}
+    # An id repeated with the same data is a harmless repeat; repeated with other data,
+    # one of the two transactions would be silently dropped, so the batch is refused.
+    first: dict[str, tuple[int, TransactionData]] = {}
+    for index, item in enumerate(items):
+        earlier = first.setdefault(item.external_id, (index, item))
+        if earlier[1] != item:
+            errors[index] = {
+                "external_id": [
+                    _("This external id is already used by item %(index)s of this batch.")
+                    % {"index": earlier[0]}
+                ]
+            }
+    if errors:
+        raise TransactionsInvalid(errors)
     for index, item in enumerate(items):
         if item.external_id in existing or item.external_id in new:
             continue
@@ -396,7 +410,8 @@ def draft_save(*, invitation: Invitation, answers: dict[str, Any], section: str)
     """Keep partial answers on the link (never in Response) so the respondent can resume."""
     invitation_check_open(invitation)
     draft, _created = ResponseDraft.objects.update_or_create(
-        invitation=invitation, defaults={"answers": answers, "section": section}
+        invitation=invitation,
+        defaults={"answers": value_normalise(answers), "section": section},
     )
     if invitation.started_at is None:
         invitation.started_at = timezone.now()

@@ -253,3 +253,61 @@ def test_exports_csv_json_xlsx_with_codes_or_labels(version, x1, staff):
     assert rows[0][8] == "a1" and rows[2][8] == "Very satisfied"
     assert staff.get("/api/v1/responses/export.pdf").status_code == 404
     assert Client().get("/api/v1/responses/export.csv").status_code in {401, 403}
+
+
+def test_batch_repeating_an_id_with_other_data_is_refused(version, x1, x2, province):
+    system = _system([province])
+
+    reply = system.post(
+        "/api/v1/transactions/batch/",
+        {"transactions": [_payload("D-1"), _payload("D-1", unit="X2")]},
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 400
+    assert list(reply.json()["transactions"]) == ["1"]
+    assert list(reply.json()["transactions"]["1"]) == ["external_id"]
+    assert ServiceTransaction.objects.count() == 0 and Invitation.objects.count() == 0
+
+
+def test_batch_repeating_an_identical_item_is_one_registration(version, x1, province):
+    system = _system([province])
+
+    reply = system.post(
+        "/api/v1/transactions/batch/",
+        {"transactions": [_payload("D-1"), _payload("D-1")]},
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 201
+    assert (reply.json()["created"], reply.json()["existing"]) == (1, 1)
+    assert ServiceTransaction.objects.count() == 1
+
+
+def test_exports_quote_answers_a_spreadsheet_would_run_as_formulas(version, x1, staff):
+    formula = '=HYPERLINK("http://evil.example","click")'
+    response_submit(token=register(x1).invitation.token, answers=answers(5, comment=formula))
+
+    csv_text = b"".join(staff.get("/api/v1/responses/export.csv").streaming_content).decode()
+    xlsx = staff.get("/api/v1/responses/export.xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("comment")
+
+    assert "'=HYPERLINK(" in csv_text and ",=HYPERLINK(" not in csv_text
+    assert rows[1][column] == "'" + formula
+    assert sheet.cell(row=2, column=column + 1).data_type == "s"
+    assert Response.objects.get().answers["comment"] == formula  # stored as typed
+
+
+def test_nul_in_a_submitted_comment_does_not_lose_the_answer(version, x1):
+    token = register(x1).invitation.token
+
+    reply = Client().post(
+        "/api/v1/responses/",
+        {"token": token, "answers": answers(4, comment="Tốt\u0000")},
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 201
+    assert Response.objects.get().answers["comment"] == "Tốt"

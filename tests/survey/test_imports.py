@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 
 import pytest
 from openpyxl import load_workbook
@@ -147,3 +148,31 @@ def test_unknown_columns_refuse_the_file(version, province):
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.report[0]["column"] == "mystery"
     assert Response.objects.count() == 0
+
+
+def test_report_csv_quotes_formulas_in_unknown_column_names(version, province):
+    from survey.imports import report_csv
+
+    content = _csv([_row("P-1", **{"=cmd|' /C calc'!A0": "1"})])
+
+    batch = import_batch_run(
+        version=version, file_name="f.csv", content=content, mode="all", commit=True
+    )
+
+    assert Response.objects.count() == 0
+    assert batch.report[0]["column"] == "=cmd|' /C calc'!A0"
+    assert "\n1,'=cmd" in report_csv(batch).replace('"', "")
+
+
+def test_csv_with_nul_and_decomposed_labels_imports_clean(version, province):
+    # a CSV saved on macOS may carry labels in NFD; NUL must not break the save
+    nfd_label = unicodedata.normalize("NFD", "Nữ")
+    content = _csv([_row("P-1", sex=nfd_label, comment="Tốt\x00")])
+
+    batch = import_batch_run(
+        version=version, file_name="f.csv", content=content, mode="all", commit=True
+    )
+
+    assert batch.report == []
+    assert Response.objects.get().answers["comment"] == "Tốt"
+    assert Response.objects.get().answers["sex"] == "female"

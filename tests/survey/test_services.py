@@ -13,6 +13,7 @@ from survey.services import (
     SurveyClosed,
     TransactionConflict,
     TransactionData,
+    TransactionsInvalid,
     api_client_create,
     draft_save,
     response_submit,
@@ -244,3 +245,41 @@ def test_idempotency_key_replays_the_first_result(version, x1):
     assert first.replayed is False and retry.replayed is True
     assert retry.response.pk == first.response.pk
     assert Response.objects.count() == 1
+
+
+def test_draft_with_nul_and_lone_surrogate_is_saved_clean(version, x1):
+    # PostgreSQL refuses NUL in jsonb: the draft must still be kept
+    invitation = register(x1).invitation
+
+    draft_save(
+        invitation=invitation, answers={"comment": "a\x00b\ud800", "a\x00": ["x\x00"]}, section="x"
+    )
+
+    assert ResponseDraft.objects.get().answers == {"comment": "ab", "a": ["x"]}
+
+
+def test_submission_with_nul_in_a_comment_is_stored_without_it(version, x1):
+    token = register(x1).invitation.token
+
+    response = response_submit(token=token, answers=answers(comment="Tốt\x00 lắm"))
+
+    assert Response.objects.get(pk=response.pk).answers["comment"] == "Tốt lắm"
+
+
+def test_batch_repeating_an_id_with_other_data_writes_nothing(version, x1, x2):
+    item = TransactionData(
+        external_id="T-1",
+        unit=x1,
+        procedure_code="1.001",
+        sector="land",
+        channel="counter",
+        completed_at=COMPLETED,
+    )
+    other = TransactionData(**{**item.__dict__, "unit": x2})
+
+    with pytest.raises(TransactionsInvalid) as raised:
+        transactions_register(items=[item, item, other])
+
+    assert list(raised.value.errors) == [2]
+    assert ServiceTransaction.objects.count() == 0
+    assert Invitation.objects.count() == 0
