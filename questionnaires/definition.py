@@ -19,6 +19,8 @@ excluded from scores.
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +140,27 @@ def label(text: dict[str, str] | str | None, language: str = "vi") -> str:
     if isinstance(text, str):
         return text
     return text.get(language) or text.get("vi") or next(iter(text.values()), "")
+
+
+# NUL (PostgreSQL refuses it in text and jsonb) and lone surrogates (not encodable as
+# UTF-8) can arrive from any client (answers, definitions, imported files); they carry
+# no meaning, so they are dropped rather than letting them fail a save (above all the
+# save of a citizen's answer).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_normalise(text: str) -> str:
+    """Storable text: NUL and lone surrogates removed, Unicode in NFC (one form for
+    Vietnamese whether the keyboard sent precomposed or combining diacritics)."""
+    return unicodedata.normalize("NFC", _UNSTORABLE.sub("", text))
+
+
+def value_normalise(value: Any) -> Any:
+    """``text_normalise`` applied to every string (and dict key) inside ``value``."""
+    if isinstance(value, str):
+        return text_normalise(value)
+    if isinstance(value, list):
+        return [value_normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {text_normalise(str(k)): value_normalise(v) for k, v in value.items()}
+    return value

@@ -23,6 +23,7 @@ from questionnaires.definition import (  # QUESTION_TYPES: kept for earlier call
     Definition,
     Question,
     content_hash,
+    value_normalise,
 )
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.validation import ERROR, Problem, definition_problems
@@ -83,7 +84,8 @@ def questionnaire_save_draft(
     With ``questionnaire`` the draft of that questionnaire is replaced and the code in
     the definition must be its code (a copy under another code is a duplicate).
     """
-    definition = copy.deepcopy(definition)
+    # A copy with NUL and lone surrogates dropped (PostgreSQL cannot store them) and NFC text.
+    definition = value_normalise(copy.deepcopy(definition))
     definition_check(definition)
     if questionnaire is not None:
         if definition["code"] != questionnaire.code:

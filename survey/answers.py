@@ -7,40 +7,25 @@ that are not shown are dropped, and every problem is reported per question code.
 import datetime as dt
 import importlib
 import re
-import unicodedata
 from typing import Any
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questionnaires.definition import SPECIAL_ANSWERS, Definition, Question, iter_questions
+from questionnaires.definition import (
+    SPECIAL_ANSWERS,
+    Definition,
+    Question,
+    iter_questions,
+    text_normalise,
+    value_normalise,
+)
 from questionnaires.logic import is_shown
+
+__all__ = ["answers_clean", "text_normalise", "value_normalise"]
 
 Answers = dict[str, Any]
 FieldErrors = dict[str, list[str]]
-
-
-# NUL (PostgreSQL refuses it in text and jsonb) and lone surrogates (not encodable as
-# UTF-8) can arrive from any client; they carry no meaning, so they are dropped rather
-# than letting them fail the save of a citizen's answer.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def text_normalise(text: str) -> str:
-    """Storable text: NUL and lone surrogates removed, Unicode in NFC (one form for
-    Vietnamese whether the keyboard sent precomposed or combining diacritics)."""
-    return unicodedata.normalize("NFC", _UNSTORABLE.sub("", text))
-
-
-def value_normalise(value: Any) -> Any:
-    """``text_normalise`` applied to every string (and dict key) inside ``value``."""
-    if isinstance(value, str):
-        return text_normalise(value)
-    if isinstance(value, list):
-        return [value_normalise(v) for v in value]
-    if isinstance(value, dict):
-        return {text_normalise(str(k)): value_normalise(v) for k, v in value.items()}
-    return value
 
 
 def _blank(value: Any) -> bool:

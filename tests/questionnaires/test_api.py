@@ -152,3 +152,15 @@ def test_list_query_count(designer: APIClient, django_assert_max_num_queries) ->
         designer.post(API, {"definition": small(code=f"s{index}")}, format="json")
     with django_assert_max_num_queries(15):
         assert len(designer.get(API).json()) == 5
+
+
+def test_put_with_nul_in_a_label_is_stored_without_it(designer: APIClient) -> None:
+    # PostgreSQL refuses NUL in jsonb: without the clean-up this was a 500
+    designer.post(API, {"definition": small()}, format="json")
+    changed = small()
+    question(changed, "q1")["label"]["vi"] = "Có\u0000?"
+
+    reply = designer.put(f"{API}small/", {"definition": changed}, format="json")
+
+    assert reply.status_code == 200
+    assert question(Questionnaire.objects.get().draft, "q1")["label"]["vi"] == "Có?"

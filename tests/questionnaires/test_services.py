@@ -228,3 +228,15 @@ def test_sipas_template_has_elements_overall_priorities_and_profile() -> None:
 def test_unknown_template() -> None:
     with pytest.raises(ValidationError, match="ddci, sipas"):
         services.library_definition("nope")
+
+
+def test_draft_with_nul_and_decomposed_text_is_saved_storable() -> None:
+    # PostgreSQL refuses NUL in jsonb: the draft is stored without it, in NFC
+    definition = small()
+    definition["title"]["vi"] = "Kha\u0309o sa\u0301t\x00 nho\u0309"
+
+    questionnaire = services.questionnaire_save_draft(definition=definition)
+
+    stored = Questionnaire.objects.get(pk=questionnaire.pk).draft
+    assert stored["title"]["vi"] == "Khảo sát nhỏ"
+    assert definition["title"]["vi"] == "Kha\u0309o sa\u0301t\x00 nho\u0309"  # input untouched
