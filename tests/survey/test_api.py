@@ -311,3 +311,25 @@ def test_nul_in_a_submitted_comment_does_not_lose_the_answer(version, x1):
 
     assert reply.status_code == 201
     assert Response.objects.get().answers["comment"] == "Tốt"
+
+
+def test_framework_field_errors_are_in_vietnamese(version, x1, province):
+    system = _system([province])
+
+    reply = system.post(
+        "/api/v1/transactions/",
+        _payload(external_id=["T"], sector=None, channel="fax", completed_at="hôm qua"),
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "external_id": ["Không phải là chuỗi văn bản hợp lệ."],
+        "sector": ["Trường này không được để trống (null)."],
+        "channel": ['"fax" không phải là lựa chọn hợp lệ.'],
+        "completed_at": [
+            "Thời điểm sai định dạng. Hãy dùng một trong các định dạng sau: "
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+        ],
+    }
+    assert ServiceTransaction.objects.count() == 0
