@@ -94,3 +94,11 @@ def test_demo_loads_analyses_and_is_idempotent(celery_worker):
     results = Client().get("/results/")
     assert results.status_code == 200
     assert "Tỉnh Minh Hòa" in results.content.decode()
+
+
+@pytest.mark.django_db
+def test_language_switch_keeps_the_page_and_its_query():
+    page = Client().get("/results/?round=r1&x=%C4%91").content.decode()
+    assert 'href="/results/?round=r1&amp;x=%C4%91&amp;lang=en"' in page
+    english = Client().get("/results/?round=r1&lang=en").content.decode()
+    assert 'href="/results/?round=r1&amp;lang=vi"' in english
