@@ -6,9 +6,9 @@ that are not shown are dropped, and every problem is reported per question code.
 
 import datetime as dt
 import importlib
-import re
 from typing import Any
 
+import regex
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -53,6 +53,18 @@ def _allowed_special(question: Question) -> set[str]:
     if scale.get("dont_know"):
         allowed.add("dk")
     return allowed & SPECIAL_ANSWERS
+
+
+# A designer's pattern runs on citizens' text: the `regex` engine with a time limit, so a
+# pattern that backtracks catastrophically cannot stall a worker.
+PATTERN_TIMEOUT_SECONDS = 0.1
+
+
+def _pattern_matches(pattern: str, text: str) -> bool:
+    try:
+        return regex.fullmatch(pattern, text, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        return False
 
 
 def _clean_one(question: Question, value: Any) -> Any:
@@ -114,7 +126,7 @@ def _clean_one(question: Question, value: Any) -> Any:
         if len(text) > limit:
             raise ValueError(_("Keep it under %(n)s characters.") % {"n": limit})
         pattern = validation.get("pattern")
-        if pattern and not re.fullmatch(pattern, text):
+        if pattern and not _pattern_matches(pattern, text):
             raise ValueError(_("The answer does not have the expected format."))
         return text
     if kind == "matrix":

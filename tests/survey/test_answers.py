@@ -29,3 +29,62 @@ def test_a_dict_is_not_accepted_as_text(english):
 
     assert errors == {"comment": ["Enter text."]}
     assert "comment" not in cleaned
+
+
+def test_a_backtracking_pattern_cannot_stall_a_submission(english):
+    import multiprocessing
+
+    definition = {
+        "code": "t",
+        "sections": [
+            {
+                "code": "s",
+                "questions": [
+                    {
+                        "code": "q",
+                        "type": "text",
+                        "label": {"vi": "Mã"},
+                        "validation": {"pattern": "(a|aa)*c"},
+                    }
+                ],
+            }
+        ],
+    }
+    # Python's `re` needs minutes for this text (Fibonacci backtracking) and holds the GIL
+    # meanwhile, so the check runs in a forked process that can be stopped.
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    worker = context.Process(
+        target=lambda: results.put(answers_clean(definition, {"q": "a" * 48})), daemon=True
+    )
+
+    worker.start()
+    worker.join(timeout=10)
+    stalled = worker.is_alive()
+    worker.kill()
+
+    assert not stalled, "the pattern check stalled"
+    assert results.get(timeout=5) == ({}, {"q": ["The answer does not have the expected format."]})
+
+
+def test_a_pattern_still_checks_the_format(english):
+    definition = {
+        "code": "t",
+        "sections": [
+            {
+                "code": "s",
+                "questions": [
+                    {
+                        "code": "q",
+                        "type": "text",
+                        "label": {"vi": "Mã"},
+                        "validation": {"pattern": r"\d{3}-\d{4}"},
+                    }
+                ],
+            }
+        ],
+    }
+    assert answers_clean(definition, {"q": "123-4567"}) == ({"q": "123-4567"}, {})
+    assert answers_clean(definition, {"q": "1234567"})[1] == {
+        "q": ["The answer does not have the expected format."]
+    }
