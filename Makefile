@@ -7,14 +7,14 @@ HOST ?= 127.0.0.1:8000
 # `make run` is the local demo: DEBUG on, dev secret key.
 DEV := DEBUG=1
 
-.PHONY: run test install lint format messages demo worker clean
+.PHONY: run test install lint format messages demo worker constraints clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,6 +37,7 @@ test: install
 	@scripts/ensure-chromium.sh
 	HAILONG_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/mypy analysis/estimators
 	$(BIN)/python -m pytest
 
 lint: install
@@ -55,6 +56,10 @@ messages: install
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info
+
+## constraints: re-pin every installed package (after changing pyproject.toml)
+constraints: install
+	$(BIN)/pip freeze --exclude-editable | grep -v '^hailong' > constraints.txt
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache
