@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 
 from tests.analysis.estimators.r_reference import REF
 
-API = Path("/work/shared/reference/api")
+API = Path(__file__).parent / "estimators" / "data" / "api"
 ROOT = Path(__file__).resolve().parents[2]
 
 
