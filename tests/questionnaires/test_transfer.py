@@ -79,10 +79,7 @@ def test_old_select_one_from_spelling() -> None:
 
 
 def test_spec_kitchen_sink_does_not_crash_and_says_what_it_skipped() -> None:
-    path = SHARED / "xlsform_spec_test.xlsx"
-    if not path.is_file():
-        path = DATA / "UCL_Biomass_Plot_Form.xlsx"
-    result = import_path(path)
+    result = import_path(_shared_or_copy("xlsform_spec_test.xlsx"))
     assert result.definition is not None
     skipped = [p for p in result.problems if p.severity == "skipped"]
     assert skipped
