@@ -4,12 +4,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends gettext curl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY config ./config
-COPY questionnaires ./questionnaires
-COPY survey ./survey
-COPY analysis ./analysis
-RUN pip install .
+# Dependencies first (pinned by constraints.txt), so code changes reuse this layer.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -c constraints.txt -r /tmp/requirements.txt
 COPY . .
 RUN HAILONG_ALLOW_DEV_KEY=1 python manage.py collectstatic --noinput \
     && HAILONG_ALLOW_DEV_KEY=1 python manage.py compilemessages --ignore=.venv
