@@ -1,10 +1,33 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from analysis.models import AnalysisRun, Estimate, SurveyRound
+from analysis.services import analysis_run_start
+
+
+@admin.action(description=_("Run the analysis now"))
+def run_analysis(modeladmin: admin.ModelAdmin, request: HttpRequest, rounds: QuerySet) -> None:
+    for survey_round in rounds:
+        analysis_run_start(survey_round=survey_round)
+    count = len(rounds)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "An analysis run was started for %(count)d round.",
+            "Analysis runs were started for %(count)d rounds.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
 
 
 @admin.register(SurveyRound)
 class SurveyRoundAdmin(admin.ModelAdmin):
+    actions = [run_analysis]
     list_display = [
         "code",
         "name",

@@ -1,10 +1,14 @@
 """Estimates API: anonymous visitors read published rounds only."""
 
-from rest_framework import generics, permissions, serializers
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
 
-from analysis.models import Estimate
+from analysis.models import AnalysisRun, Estimate, SurveyRound
 from analysis.selectors import estimates_current
+from analysis.services import analysis_run_start
 
 
 class EstimateOutput(serializers.ModelSerializer):
@@ -51,3 +55,35 @@ class EstimateList(generics.ListAPIView):
             if value:
                 estimates = estimates.filter(**{field: value})
         return estimates
+
+
+class AnalysisRunOutput(serializers.ModelSerializer):
+    round = serializers.CharField(source="round.code")
+
+    class Meta:
+        model = AnalysisRun
+        fields = ["id", "round", "status", "n_responses", "created_at", "finished_at", "error"]
+
+
+class RoundRuns(APIView):
+    """GET the runs of a round; POST starts a new one (staff). The run is computed by a
+    Celery worker; poll GET /api/v1/runs/<id>/ until it has succeeded or failed."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def get(self, request: Request, code: str) -> ApiResponse:
+        survey_round = get_object_or_404(SurveyRound, code=code)
+        runs = survey_round.runs.select_related("round")[:50]
+        return ApiResponse(AnalysisRunOutput(runs, many=True).data)
+
+    def post(self, request: Request, code: str) -> ApiResponse:
+        survey_round = get_object_or_404(SurveyRound, code=code)
+        run = analysis_run_start(survey_round=survey_round)
+        run.refresh_from_db()
+        return ApiResponse(AnalysisRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunDetail(generics.RetrieveAPIView):
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = AnalysisRunOutput
+    queryset = AnalysisRun.objects.select_related("round")

@@ -1,0 +1,32 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from analysis.models import AnalysisRun, SurveyRound
+from analysis.services import analysis_run_start
+
+
+class Command(BaseCommand):
+    help = "Start an analysis run of a survey round and wait for its result."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("round", help="the round's code")
+        parser.add_argument("--wait", type=float, default=600, help="seconds to wait (0: don't)")
+
+    def handle(self, *args: object, round: str, wait: float, **options: object) -> None:
+        survey_round = SurveyRound.objects.filter(code=round).first()
+        if survey_round is None:
+            codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "none"
+            raise CommandError(f"No survey round {round!r} (rounds: {codes})", returncode=2)
+        run = analysis_run_start(survey_round=survey_round)
+        deadline = time.monotonic() + wait
+        finished = {AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED}
+        while run.status not in finished and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run.refresh_from_db()
+        if run.status == AnalysisRun.Status.FAILED:
+            raise CommandError(f"Run {run.pk} failed: {run.error}")
+        self.stdout.write(
+            f"Run {run.pk}: {run.status}, {run.n_responses} responses, "
+            f"{run.estimates.count()} estimates"
+        )
