@@ -27,6 +27,7 @@ run: install
 	@echo "  Hài Lòng is running on http://$(HOST)/"
 	@echo "    results (published):   http://$(HOST)/results/"
 	@echo "    a survey link to try:  http://$(HOST)$$($(DEV) $(BIN)/python manage.py demo_link)"
+	@echo "    questionnaire builder: http://$(HOST)/questionnaires/"
 	@echo "    API:                   http://$(HOST)/api/v1/estimates/"
 	@echo "    admin:                 http://$(HOST)/admin/   login: admin / hailong-demo"
 	@echo ""
