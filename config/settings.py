@@ -123,6 +123,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 500,
     "UNICODE_JSON": True,
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.

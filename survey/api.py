@@ -4,12 +4,14 @@ Systems (API key) and staff register transactions and get survey links back; any
 holding a link's token may read its state and submit answers; staff list and export.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, status
@@ -84,6 +86,12 @@ class TransactionInput(serializers.Serializer):
     )
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
+
+    def validate_completed_at(self, value: dt.datetime) -> dt.datetime:
+        # A day of slack for clocks that drift; the same rule as imported answers.
+        if value > timezone.now() + dt.timedelta(days=1):
+            raise serializers.ValidationError(_("The completion time is in the future."))
+        return value
 
     def item(self) -> TransactionData:
         data = self.validated_data

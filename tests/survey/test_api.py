@@ -333,3 +333,27 @@ def test_framework_field_errors_are_in_vietnamese(version, x1, province):
         ],
     }
     assert ServiceTransaction.objects.count() == 0
+
+
+def test_a_completion_time_in_the_future_is_refused(version, x1, staff):
+    reply = staff.post(
+        "/api/v1/transactions/",
+        _payload(completed_at="2099-01-01T08:00:00+07:00"),
+        content_type="application/json",
+    )
+
+    assert reply.status_code == 400
+    assert reply.json()["completed_at"] == ["Thời điểm hoàn thành nằm ở tương lai."]
+    assert ServiceTransaction.objects.count() == 0
+
+
+def test_malformed_json_is_a_400_in_the_visitors_language(version, x1, staff):
+    url = "/api/v1/transactions/"
+
+    vi = staff.post(url, "{not json", content_type="application/json")
+    en = staff.post(url + "?lang=en", "{not json", content_type="application/json")
+
+    assert vi.status_code == en.status_code == 400
+    assert vi.json()["detail"].startswith("Nội dung yêu cầu không phải JSON hợp lệ (")
+    assert en.json()["detail"].startswith("The request body is not valid JSON (")
+    assert ServiceTransaction.objects.count() == 0

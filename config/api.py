@@ -1,0 +1,20 @@
+"""API-wide behaviour: error bodies in the visitor's language."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_JSON_ERROR_PREFIX = "JSON parse error - "
+
+
+def exception_handler(error: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with its untranslatable "JSON parse error - …" made translatable."""
+    if isinstance(error, ParseError) and str(error.detail).startswith(_JSON_ERROR_PREFIX):
+        reason = str(error.detail)[len(_JSON_ERROR_PREFIX) :]
+        error = ParseError(
+            _("The request body is not valid JSON (%(reason)s).") % {"reason": reason}
+        )
+    return drf_exception_handler(error, context)
