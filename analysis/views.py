@@ -1,8 +1,12 @@
-"""The results page: element indices per unit for a round."""
+"""The results page and its CSV export: element indices per unit for a round."""
+
+import csv
+import io
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from analysis.selectors import estimates_current, rounds_visible
 from questionnaires.definition import label
@@ -43,3 +47,45 @@ def results(request: HttpRequest) -> HttpResponse:
         "rows": rows,
     }
     return render(request, "analysis/results.html", context)
+
+
+def results_export(request: HttpRequest) -> HttpResponse:
+    """The round's estimates as CSV: UTF-8 with a BOM so spreadsheet programs show
+    Vietnamese names correctly; one row per unit and component."""
+    code = request.GET.get("round", "")
+    selected = rounds_visible(staff=request.user.is_staff).filter(code=code).first()
+    if selected is None:
+        raise Http404
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Unit code"),
+            _("Unit"),
+            _("Level"),
+            _("Component"),
+            _("Estimate"),
+            _("Standard error"),
+            _("95% CI low"),
+            _("95% CI high"),
+            _("Respondents"),
+        ]
+    )
+    for e in estimates_current(staff=request.user.is_staff).filter(run__round=selected):
+        writer.writerow(
+            [
+                e.unit.code,
+                e.unit.name,
+                e.unit.level.code,
+                e.component,
+                repr(e.estimate),
+                repr(e.se),
+                repr(e.ci_low),
+                repr(e.ci_high),
+                e.n,
+            ]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{selected.code}-estimates.csv"'
+    return response

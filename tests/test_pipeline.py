@@ -105,3 +105,27 @@ def test_unpublished_round_is_hidden_from_anonymous_readers(celery_worker: objec
     assert run.status == AnalysisRun.Status.SUCCEEDED
     assert Client().get("/api/v1/estimates/").json()["count"] == 0
     assert staff.get("/api/v1/estimates/").json()["count"] == 2 * 5
+
+
+def test_published_estimates_export_as_utf8_csv(celery_worker: object) -> None:
+    import csv
+    import io
+
+    version = sipas_version()
+    province = province_with_communes(("X1",))
+    round_ = survey_round(province, version)
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_user("stat", is_staff=True))
+    assert _answer(_register(staff, "T-1", "X1"), 5) == 302
+    _wait(analysis_run_start(survey_round=round_))
+
+    reply = Client().get("/results/export.csv", {"round": "r1"})
+
+    assert reply.status_code == 200
+    text = reply.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0][:2] == ["Mã đơn vị", "Đơn vị"]
+    assert len(rows) == 1 + 2 * 5
+    assert {r[1] for r in rows[1:]} == {"Tỉnh Thử Nghiệm", "Xã X1"}
+    assert Client().get("/results/export.csv", {"round": "nope"}).status_code == 404
