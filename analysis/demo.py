@@ -124,13 +124,14 @@ def _units() -> AdministrativeUnit:
     return province
 
 
-def _answers(definition: Definition, rng: np.random.Generator, quality: float) -> dict[str, Any]:
+def _answers(
+    definition: Definition, rated: set[str], rng: np.random.Generator, quality: float
+) -> dict[str, Any]:
     """One synthetic respondent: ratings drawn around the unit's service quality."""
     answers: dict[str, Any] = {}
     probabilities = np.array([0.03, 0.07, 0.2, 0.45, 0.25]) * np.array([1, 1, 1, quality, quality])
     probabilities /= probabilities.sum()
     gave_feedback = rng.random() < 0.3
-    rated = {item["code"] for item in scored_items(definition)}
     for section in definition["sections"]:
         for question in section["questions"]:
             code = question["code"]
@@ -189,13 +190,14 @@ def _transactions_and_responses(
     invitations = list(
         Invitation.objects.filter(transaction__in=records).select_related("transaction")
     )
+    rated = {item["code"] for item in scored_items(version.definition)}
     responses = []
     for invitation in invitations:
         record = invitation.transaction
         if rng.random() >= response_rate[record.unit_id]:
             continue
         submitted = record.completed_at + dt.timedelta(minutes=float(rng.uniform(2, 600)))
-        answers = _answers(version.definition, rng, quality[record.unit_id])
+        answers = _answers(version.definition, rated, rng, quality[record.unit_id])
         answers.update(sector=record.sector, channel=record.channel)
         responses.append(
             Response(

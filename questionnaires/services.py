@@ -17,8 +17,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from questionnaires.definition import (  # QUESTION_TYPES: kept for earlier callers
-    QUESTION_TYPES,  # noqa: F401
+from questionnaires.definition import (
     SCHEMA_VERSION,
     Definition,
     Question,
@@ -26,9 +25,11 @@ from questionnaires.definition import (  # QUESTION_TYPES: kept for earlier call
     value_normalise,
 )
 from questionnaires.models import Questionnaire, QuestionnaireVersion
-from questionnaires.validation import ERROR, Problem, definition_problems
+from questionnaires.validation import ERROR, Problem, definition_errors, definition_problems
 
 LIBRARY = Path(__file__).resolve().parent / "library"
+
+__all__ = ["definition_errors"]  # the validator's, re-exported for callers of services
 
 
 class DefinitionInvalid(ValidationError):
@@ -37,11 +38,6 @@ class DefinitionInvalid(ValidationError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = [p for p in problems if p.severity == ERROR]
         super().__init__([str(p) for p in self.problems])
-
-
-def definition_errors(definition: Definition) -> list[str]:
-    """Problems of a definition that block saving, each naming the question at fault."""
-    return [str(p) for p in definition_problems(definition) if p.severity == ERROR]
 
 
 def definition_check(definition: Definition) -> list[Problem]:
