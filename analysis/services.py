@@ -6,15 +6,17 @@ from django.utils import timezone
 
 from analysis.element_index import UnitEstimates
 from analysis.models import AnalysisRun, Estimate, SurveyRound
+from outbox.services import outbox_enqueue
 
 
 @transaction.atomic
 def analysis_run_start(*, survey_round: SurveyRound) -> AnalysisRun:
-    """Queue a run of the round's analysis; the Celery task starts after commit."""
+    """Queue a run of the round's analysis; the Celery task is published after commit
+    (through the outbox, so a broker that is down delays the run but never loses it)."""
     from analysis.tasks import analysis_run_execute
 
     run = AnalysisRun.objects.create(round=survey_round)
-    transaction.on_commit(lambda: analysis_run_execute.delay(run.pk))
+    outbox_enqueue(analysis_run_execute.name, run.pk)
     return run
 
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "outbox",
     "questionnaires",
     "survey",
     "analysis",
@@ -146,10 +147,22 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Nothing reads task results: keeping them would only add Redis writes.
+CELERY_TASK_IGNORE_RESULT = True
+# Redis is a helper that may be down: fail fast, the outbox publishes later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Rate limits must not hold a citizen's answer hostage to a slow Redis.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -169,12 +182,20 @@ SURVEY_RATE_LIMITS = {
 SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file a message).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 SURVEY_EMAIL_FROM = env.str("SURVEY_EMAIL_FROM", default="khaosat@hailong.example")
 CELERY_BEAT_SCHEDULE = {
+    # Publishes the tasks the broker refused while it was down (outbox/).
+    "outbox-relay": {
+        "task": "outbox.tasks.outbox_relay",
+        "schedule": env.float("OUTBOX_RELAY_EVERY_SECONDS", default=10.0),
+        "options": {"expires": env.float("OUTBOX_RELAY_EVERY_SECONDS", default=10.0)},
+    },
     "survey-reminders": {
         "task": "survey.tasks.survey_reminders_send",
         "schedule": env.int("SURVEY_REMINDER_EVERY_SECONDS", default=3600),

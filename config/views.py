@@ -1,14 +1,55 @@
-from django.db import connection
+from functools import cache
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+from outbox.services import outbox_pending_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+@cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
+def _redis_state() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    try:
+        _redis().ping()
+    except (redis.RedisError, OSError):
+        return "down"
+    return "ok"
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for docker-compose and load balancers: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Health for docker compose, load balancers and operators, each part on its own.
+
+    The database is the source of truth: without it the service is unhealthy (503).
+    Redis (broker, cache, rate limits) is a helper: without it answers are still stored
+    and their tasks wait in the outbox, so the service is degraded but serving (200).
+    """
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        pending: int | None = outbox_pending_count()
+        database = "ok"
+    except DatabaseError:
+        database, pending = "down", None
+    redis_state = _redis_state()
+    status = "unhealthy" if database != "ok" else "degraded" if redis_state == "down" else "ok"
+    return JsonResponse(
+        {
+            "status": status,
+            "database": database,
+            "redis": redis_state,
+            "outbox_pending": pending,
+        },
+        status=503 if status == "unhealthy" else 200,
+    )

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from outbox.services import outbox_enqueue
 from questionnaires.models import QuestionnaireVersion
 from survey import exports
 from survey.auth import AUTHENTICATION, IsApiClientOrStaff, IsStaff, api_client_of
@@ -425,14 +426,18 @@ class CampaignFirmsView(APIView):
         upload = request.data.get("file")
         if upload is None:
             return ApiResponse({"file": [_("Upload a .csv or .xlsx file.")]}, status=400)
+        send = str(request.data.get("send", "")).lower() in {"1", "true", "yes"}
         try:
-            result = firms_upload(campaign=campaign, file_name=upload.name, content=upload.read())
+            with transaction.atomic():
+                result = firms_upload(
+                    campaign=campaign, file_name=upload.name, content=upload.read()
+                )
+                if send and not result.errors:
+                    outbox_enqueue(campaign_invitations_send.name, campaign.pk)
         except (ImportFileInvalid, DjangoValidationError) as error:
             return ApiResponse({"file": [str(getattr(error, "message", error))]}, status=400)
         if result.errors:
             return ApiResponse({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
-        if str(request.data.get("send", "")).lower() in {"1", "true", "yes"}:
-            transaction.on_commit(lambda: campaign_invitations_send.delay(campaign.pk))
         return ApiResponse(
             {
                 "created": result.created,

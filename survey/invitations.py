@@ -171,6 +171,41 @@ def invitation_send(
     return True
 
 
+def receipt_send(*, invitation_id: int) -> bool:
+    """E-mail a firm that its answer arrived; once per invitation (safe to retry)."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("firm", "unit", "version")
+            .get(pk=invitation_id)
+        )
+        firm = invitation.firm
+        if (
+            invitation.receipt_sent_at
+            or invitation.completed_at is None
+            or invitation.bounced_at
+            or firm is None
+            or not firm.email
+        ):
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {
+                "firm": firm,
+                "unit": invitation.unit,
+                "title": label(invitation.version.definition.get("title"), settings.LANGUAGE_CODE),
+                "completed_at": invitation.completed_at,
+            }
+            subject = _("Thank you: your answer to “%(title)s” was received") % context
+            text = render_to_string("survey/email/receipt.txt", context)
+            html = render_to_string("survey/email/receipt.html", context)
+        message = EmailMultiAlternatives(subject, text, settings.SURVEY_EMAIL_FROM, [firm.email])
+        message.attach_alternative(html, "text/html")
+        message.send(fail_silently=False)
+        invitation.receipt_sent_at = timezone.now()
+        invitation.save(update_fields=["receipt_sent_at"])
+        return True
+
+
 def _sendable() -> Any:
     return Invitation.objects.filter(
         kind=Invitation.Kind.FIRM,

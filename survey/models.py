@@ -280,6 +280,8 @@ class Invitation(models.Model):
     bounce_reason = models.CharField(max_length=300, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_contact_at = models.DateTimeField(null=True, blank=True)
+    # When the firm was sent the "we received your answer" e-mail (once).
+    receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
     # Keyed hash of the address that opened an open link (never the address itself).
     client_hash = models.CharField(max_length=64, blank=True)
 

@@ -10,7 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
+
+from outbox.breaker import Breaker
 
 # Vietnamese mobile/landline numbers (+84 or 0 followed by 9–10 digits, spaces/dots
 # allowed), 9- or 12-digit ID card numbers, email addresses.
@@ -51,24 +55,39 @@ def scrub_text(text: str) -> str:
     return _ID_NUMBER.sub(REDACTED, text)
 
 
+# While the shared cache (Redis) is unreachable, limits are counted per process here:
+# looser than one count for the whole site, but an answer is never refused for it.
+_local_counts = LocMemCache("survey-rate-limits", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+cache_breaker = Breaker("Rate-limit cache (Redis)")
+
+
 def rate_limited(*, scope: str, key: str, limit: int, seconds: int) -> bool:
     """Count one hit in a fixed window; True when the window already had ``limit`` hits.
 
     A fixed window is coarse but needs only the cache's atomic ``incr`` (Redis in
     production), and a burst of twice the limit at a window edge is harmless here.
+    The limit fails open: a cache error switches to a per-process count for a while.
     """
     if limit <= 0:
         return False
     window = int(time.time() // seconds)
     cache_key = f"survey:rl:{scope}:{key}:{window}"
-    if cache.add(cache_key, 1, timeout=seconds + 1):
-        return False
+    if not cache_breaker.is_open:
+        try:
+            return _count(cache, cache_key, seconds) > limit
+        except Exception as error:  # any backend, any failure: the answer goes first
+            cache_breaker.trip(error)
+    return _count(_local_counts, cache_key, seconds) > limit
+
+
+def _count(store: BaseCache, cache_key: str, seconds: int) -> int:
+    if store.add(cache_key, 1, timeout=seconds + 1):
+        return 1
     try:
-        count = cache.incr(cache_key)
+        return store.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=seconds + 1)
-        return False
-    return count > limit
+        store.add(cache_key, 1, timeout=seconds + 1)
+        return 1
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
 from questionnaires.selectors import version_current
@@ -38,6 +39,8 @@ from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, un
 logger = logging.getLogger(__name__)
 
 BATCH_LIMIT = 1000
+# Tasks an answer triggers, named (not imported: survey.tasks imports this module).
+FIRM_RECEIPT_TASK = "survey.tasks.firm_receipt_send"
 
 
 class SurveyClosed(Exception):
@@ -551,6 +554,9 @@ def response_submit_idempotent(
     invitation.completed_at = now
     invitation.save(update_fields=["completed_at"])
     ResponseDraft.objects.filter(invitation=invitation).delete()
+    if invitation.kind == Invitation.Kind.FIRM and source in {Source.FORM, Source.API}:
+        # In this transaction: the receipt goes out even if the broker is down right now.
+        outbox_enqueue(FIRM_RECEIPT_TASK, invitation.pk)
     return Submission(response, replayed=False)
 
 

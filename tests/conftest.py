@@ -141,3 +141,64 @@ def english(settings: object) -> Iterator[None]:
     settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
     with translation.override("en"):
         yield
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to stop and start at will."""
+
+    def __init__(self, directory: Path) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the private redis-server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A running private Redis (Debian's redis-server); the test may stop it."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is missing")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
