@@ -214,3 +214,19 @@ def test_healthz_is_unhealthy_without_the_database():
             "outbox_pending": None,
         },
     )
+
+
+def test_paper_imports_do_not_need_redis(broker, shared_cache, private_redis, version, x1):
+    from survey.imports import import_batch_run
+
+    private_redis.stop()
+    rows = [{"form_id": "P-1", "unit": "X1", "submitted_at": "2026-03-05", **answers(4)}]
+    header = list(rows[0])
+    content = (",".join(header) + "\n" + ",".join(str(rows[0][k]) for k in header)).encode()
+
+    batch = import_batch_run(
+        version=version, file_name="paper.csv", content=content, mode="all", commit=True
+    )
+
+    assert (batch.rows_valid, batch.rows_invalid) == (1, 0), batch.report
+    assert Response.objects.filter(source="import").count() == 1
