@@ -1,14 +1,19 @@
-"""Turn a round's rows into numpy arrays. Reads only; one query per table."""
+"""Turn a round's rows into numpy arrays. Reads only: answers come from the columnar
+extracts (analysis/extracts.py), which the caller refreshes first."""
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Q
+import pyarrow as pa
+from django.db.models import Count
 
+from analysis.extracts import extract_read, number_column
 from analysis.models import SurveyRound
 from questionnaires.definition import scored_items
-from survey.models import AdministrativeUnit, Response, ServiceTransaction
+from questionnaires.models import QuestionnaireVersion
+from survey.models import AdministrativeUnit, ServiceTransaction
 
 
 @dataclass(frozen=True)
@@ -30,52 +35,71 @@ class RoundData:
     fingerprint: str
 
 
-def _responses(survey_round: SurveyRound):
-    """A round's responses: transaction-linked ones by the transaction's completion time,
-    the rest (firm invitations, open links, paper imports) by submission time."""
-    period = (survey_round.period_start, survey_round.period_end)
-    linked = Q(invitation__transaction__completed_at__range=period)
-    unlinked = Q(invitation__transaction__isnull=True, submitted_at__range=period)
-    return Response.objects.filter(version__questionnaire=survey_round.questionnaire).filter(
-        linked | unlinked
+def round_versions(survey_round: SurveyRound) -> list[QuestionnaireVersion]:
+    return list(
+        QuestionnaireVersion.objects.filter(questionnaire=survey_round.questionnaire).order_by(
+            "number"
+        )
     )
+
+
+def _micros(moment: dt.datetime) -> int:
+    return round(moment.timestamp() * 1_000_000)
 
 
 def round_load(survey_round: SurveyRound) -> RoundData:
-    units = AdministrativeUnit.objects.values_list("id", "parent_id")
-    unit_parent = dict(units)
-    in_scope = _subtree(unit_parent, survey_round.scope_id)
+    """Read a round from the versions' columnar extracts (refresh them first).
 
-    rows = list(
-        _responses(survey_round)
-        .filter(unit_id__in=in_scope)
-        .order_by("id")
-        .values_list("id", "unit_id", "sector", "answers", "version__definition", "version_id")
-    )
-    definitions = {row[5]: row[4] for row in rows}
-    items_by_version = {v: scored_items(d) for v, d in definitions.items()}
-    components = sorted(
-        {item["scoring"]["component"] for items in items_by_version.values() for item in items}
-    )
+    A round's responses: transaction-linked ones by the transaction's completion time,
+    the rest (firm invitations, open links, paper imports) by submission time — the
+    extract's ``at_us`` column.
+    """
+    unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+    in_scope = np.fromiter(_subtree(unit_parent, survey_round.scope_id), dtype=np.int64)
+    start, end = _micros(survey_round.period_start), _micros(survey_round.period_end)
+
+    parts = []
+    for version in round_versions(survey_round):
+        items = scored_items(version.definition)
+        names = [item.get("answer_path") or item["code"] for item in items]
+        table = extract_read(
+            version=version, columns=["@response_id", "@unit_id", "@sector", "@at_us", *names]
+        )
+        unit = table.column("@unit_id").fill_null(-1).to_numpy()
+        at = table.column("@at_us").to_numpy()
+        keep = np.isin(unit, in_scope) & (at >= start) & (at <= end)
+        if keep.any():
+            parts.append((items, names, table.filter(pa.array(keep))))
+    components = sorted({item["scoring"]["component"] for items, _n, _t in parts for item in items})
     column = {c: j for j, c in enumerate(components)}
-    n = len(rows)
+
+    n = sum(table.num_rows for _i, _n, table in parts)
     satisfied = np.zeros((n, len(components)))
     valid = np.zeros((n, len(components)))
-    for i, (_id, _unit, _sector, answers, _definition, version_id) in enumerate(rows):
-        for item in items_by_version[version_id]:
-            value = _item_answer(answers, item)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue  # unanswered, skipped, "not applicable" or "don't know"
+    ids, units, sectors = [], [], []
+    offset = 0
+    for items, names, table in parts:
+        rows = slice(offset, offset + table.num_rows)
+        for item, name in zip(items, names, strict=True):
+            values = number_column(table, name)
             j = column[item["scoring"]["component"]]
-            valid[i, j] += 1
-            if value in item["scoring"].get("satisfied", [4, 5]):
-                satisfied[i, j] += 1
+            valid[rows, j] += ~np.isnan(values)
+            satisfied[rows, j] += np.isin(values, item["scoring"].get("satisfied", [4, 5]))
+        ids.append(table.column("@response_id").to_numpy())
+        units.append(table.column("@unit_id").to_numpy())
+        sectors.append(np.asarray(table.column("@sector").to_pylist(), dtype=object))
+        offset += table.num_rows
+    # Response-id order, whatever the versions: the same answers give the same arrays.
+    order = np.argsort(np.concatenate(ids) if ids else np.zeros(0, np.int64), kind="stable")
+    satisfied, valid = satisfied[order], valid[order]
+    leaf_unit = (np.concatenate(units) if units else np.zeros(0, np.int64))[order]
+    sector = (np.concatenate(sectors) if sectors else np.zeros(0, object))[order]
 
-    cell_keys = sorted({(row[1], row[2]) for row in rows})
+    cell_keys = sorted(set(zip(leaf_unit.tolist(), sector.tolist(), strict=True)))
     cell_index = {key: k for k, key in enumerate(cell_keys)}
     frame = (
         ServiceTransaction.objects.filter(
-            unit_id__in=in_scope,
+            unit_id__in=in_scope.tolist(),
             completed_at__range=(survey_round.period_start, survey_round.period_end),
         )
         .values("unit_id", "sector")
@@ -86,7 +110,10 @@ def round_load(survey_round: SurveyRound) -> RoundData:
         k = cell_index.get((entry["unit_id"], entry["sector"]))
         if k is not None:
             population[k] = entry["count"]
-    cell = np.array([cell_index[(row[1], row[2])] for row in rows], dtype=np.int64)
+    cell = np.array(
+        [cell_index[key] for key in zip(leaf_unit.tolist(), sector.tolist(), strict=True)],
+        dtype=np.int64,
+    )
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(satisfied).tobytes())
     digest.update(np.ascontiguousarray(valid).tobytes())
@@ -98,17 +125,10 @@ def round_load(survey_round: SurveyRound) -> RoundData:
         valid=valid,
         cell=cell,
         cell_population=population,
-        leaf_unit=np.array([row[1] for row in rows], dtype=np.int64),
+        leaf_unit=leaf_unit.astype(np.int64),
         unit_parent=unit_parent,
         fingerprint=digest.hexdigest(),
     )
-
-
-def _item_answer(answers: dict, item: dict) -> object:
-    if "." in item.get("answer_path", ""):
-        question, row = item["answer_path"].split(".", 1)
-        return (answers.get(question) or {}).get(row)
-    return answers.get(item["code"])
 
 
 def _subtree(unit_parent: dict[int, int | None], root: int) -> set[int]:

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from questionnaires.models import Questionnaire
+from questionnaires.models import Questionnaire, QuestionnaireVersion
 from survey.models import AdministrativeUnit
 
 
@@ -88,3 +88,30 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.component} {self.estimate:.3f}"
+
+
+class ResponseExtract(models.Model):
+    """A Parquet chunk of one version's answers as columns (analysis/extracts.py).
+
+    Chunks of a version cover disjoint response-id ranges; the largest
+    ``last_response_id`` is the extract's high-water mark.
+    """
+
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.CASCADE, related_name="extract_chunks"
+    )
+    layout = models.CharField(max_length=64, help_text=_("Column layout the chunk was made with."))
+    first_response_id = models.BigIntegerField()
+    last_response_id = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "last_response_id"])]
+        verbose_name = _("response extract chunk")
+        verbose_name_plural = _("response extract chunks")
+
+    def __str__(self) -> str:
+        return f"extract {self.version_id} ({self.first_response_id}–{self.last_response_id})"

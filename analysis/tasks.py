@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from analysis.element_index import ancestor_levels, element_indices
-from analysis.loaders import round_load
+from analysis.extracts import extract_refresh
+from analysis.loaders import round_load, round_versions
 from analysis.models import AnalysisRun
 from analysis.services import analysis_run_fail, analysis_run_store
 
@@ -14,6 +15,8 @@ def analysis_run_execute(self, run_id: int) -> int:
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
     AnalysisRun.objects.filter(pk=run_id).update(status=AnalysisRun.Status.RUNNING)
     try:
+        for version in round_versions(run.round):
+            extract_refresh(version=version)  # only the answers after the high-water mark
         data = round_load(run.round)
         levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=run.round.scope_id)
         result = element_indices(
