@@ -6,6 +6,13 @@ comes from three grids of sums over (PSU, domain) per item: ``w y``, ``w`` (or `
 and the respondent count. Each grid is one ``np.bincount`` per item, the same work as
 the bare estimate; the Taylor variance is then computed on the (PSU x domain) grid.
 Missing values only touch the grids through the (few) missing entries.
+
+When the (PSU x domain) grid would be large — typically one respondent per PSU in a
+stratified design, with hundreds of domains — the same sums are taken over the
+(PSU, domain) pairs that hold rows and over (stratum, domain) groups: units of a
+stratum outside a domain have a zero total, so their squared deviations are the group
+mean squared times their summed weight. Memory and time are then O(n), whatever the
+number of domains.
 """
 
 from __future__ import annotations
@@ -17,12 +24,15 @@ from numpy.typing import NDArray
 
 from ._groups import FloatArray, IntArray, bincount
 from .design import Design
-from .variance import _stage_variance
+from .errors import LonelyPSUError
+from .variance import _stage_variance, stage_scales
 
 __all__ = ["eligible", "linear_by_grid"]
 
 Kind = Literal["mean", "total", "ratio"]
 _MAX_CELLS = 8_000_000
+# (PSU x domain) cells above which the pair form is used (lonely "average" excepted).
+DENSE_LIMIT = 2_000_000
 
 
 def eligible(design: object) -> bool:
@@ -51,6 +61,8 @@ def linear_by_grid(
     u = stage.n_units
     width = d + 1  # the last column collects rows outside every domain
     size = u * width
+    if size > DENSE_LIMIT and design.lonely_psu != "average":
+        return linear_by_pairs(design, dom, d, y, kind, x)
     key = stage.unit.astype(np.int64) * width + np.where(dom < 0, d, dom)
     w = design.weights
     gw = bincount(key, weights=w, minlength=size)
@@ -112,4 +124,80 @@ def linear_by_grid(
         sa_all[:, sl] = sa.T
         sb_all[:, sl] = sb.T
         n_all[:, sl] = np.rint(gn.sum(axis=0)).astype(np.intp).T
+    return est, sa_all, sb_all, n_all, var
+
+
+def linear_by_pairs(
+    design: Design,
+    dom: IntArray,
+    n_domains: int,
+    y: FloatArray,
+    kind: Kind,
+    x: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.intp], FloatArray]:
+    """:func:`linear_by_grid` over the (PSU, domain) pairs present: O(n) memory."""
+    stage = design.stages[0]
+    d = n_domains
+    k = y.shape[1]
+    est, sa_all, sb_all, var = (np.zeros((d, k)) for _ in range(4))
+    n_all = np.zeros((d, k), dtype=np.intp)
+    if d == 0:
+        return est, sa_all, sb_all, n_all, var
+    inside = dom >= 0
+    pair_key = stage.unit.astype(np.int64)[inside] * d + dom[inside]
+    pairs, pair_of_row = np.unique(pair_key, return_inverse=True)
+    m = len(pairs)
+    pair_unit, pair_dom = pairs // d, pairs % d
+
+    st = stage.unit_stratum
+    nh = stage.stratum_sampsize.astype(np.float64)
+    scale, f = stage_scales(stage)
+    live = bincount(st, weights=(f >= 1e-7).astype(np.float64), minlength=stage.n_strata) > 0
+    lonely_h = (stage.stratum_sampsize == 1) & live
+    if lonely_h.any() and design.lonely_psu == "fail":
+        h = int(np.flatnonzero(lonely_h)[0])
+        raise LonelyPSUError(f"stratum {h} has only one PSU at stage 1")
+    weight_u = scale * live[st]
+    groups, group_of_pair = np.unique(st[pair_unit] * d + pair_dom, return_inverse=True)
+    g = len(groups)
+    group_h, group_d = groups // d, groups % d
+    w_pair = weight_u[pair_unit]
+    # Summed weight of the stratum's units with no row in the domain (their total is 0).
+    outside = bincount(st, weights=weight_u, minlength=stage.n_strata)[group_h] - bincount(
+        group_of_pair, weights=w_pair, minlength=g
+    )
+    adjust = design.lonely_psu == "adjust"
+    lonely_pair = lonely_h[st[pair_unit]]
+
+    w = design.weights[inside]
+    counted = (w != 0).astype(np.float64)
+    for j in range(k):
+        a = w * y[inside, j]
+        miss = np.isnan(a)
+        if x is not None:
+            b = w * x[inside, j]
+            miss |= np.isnan(b)
+            b[miss] = 0.0
+        else:
+            b = np.where(miss, 0.0, w)
+        a[miss] = 0.0
+        a_p = bincount(pair_of_row, weights=a, minlength=m)
+        b_p = bincount(pair_of_row, weights=b, minlength=m)
+        n_p = bincount(pair_of_row, weights=np.where(miss, 0.0, counted), minlength=m)
+        sa = bincount(pair_dom, weights=a_p, minlength=d)
+        sb = bincount(pair_dom, weights=b_p, minlength=d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                e, z = sa, a_p
+            else:
+                e = sa / sb
+                z = (a_p - e[pair_dom] * b_p) / sb[pair_dom]
+            mean = bincount(group_of_pair, weights=z, minlength=g) / nh[group_h]
+        dev = z - mean[group_of_pair]
+        if adjust:  # R: a lone PSU is centred on zero, not on its own total
+            dev = np.where(lonely_pair, z, dev)
+        inner = bincount(group_of_pair, weights=w_pair * dev * dev, minlength=g)
+        var[:, j] = bincount(group_d, weights=inner + outside * mean * mean, minlength=d)
+        est[:, j], sa_all[:, j], sb_all[:, j] = e, sa, sb
+        n_all[:, j] = np.rint(bincount(pair_dom, weights=n_p, minlength=d)).astype(np.intp)
     return est, sa_all, sb_all, n_all, var
