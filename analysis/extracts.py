@@ -160,12 +160,16 @@ def _compact(version: QuestionnaireVersion, layout: str) -> None:
 
 
 def extract_read(
-    *, version: QuestionnaireVersion, columns: Iterable[str] | None = None
+    *,
+    version: QuestionnaireVersion,
+    columns: Iterable[str] | None = None,
+    dictionary: Iterable[str] = (),
 ) -> pa.Table:
-    """The version's extract as one Arrow table (only ``columns`` when given)."""
+    """The version's extract as one Arrow table (only ``columns`` when given); the text
+    columns named in ``dictionary`` come dictionary-encoded (codes + distinct values)."""
     names = None if columns is None else list(columns)
     chunks = ResponseExtract.objects.filter(version=version).order_by("first_response_id")
-    tables = [_decode(chunk, names) for chunk in chunks.iterator()]
+    tables = [_decode(chunk, names, list(dictionary)) for chunk in chunks.iterator()]
     if not tables:
         full = schema(extract_columns(version.definition))
         return full.empty_table() if names is None else full.empty_table().select(names)
@@ -189,8 +193,12 @@ def number_column(table: pa.Table, name: str) -> np.ndarray:
     return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def _decode(chunk: ResponseExtract, columns: list[str] | None = None) -> pa.Table:
-    return pq.read_table(pa.BufferReader(bytes(chunk.data)), columns=columns)
+def _decode(
+    chunk: ResponseExtract, columns: list[str] | None = None, dictionary: list[str] | None = None
+) -> pa.Table:
+    return pq.read_table(
+        pa.BufferReader(bytes(chunk.data)), columns=columns, read_dictionary=dictionary or None
+    )
 
 
 # --- extraction -----------------------------------------------------------------------

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 from django.db.models import Count
 
 from analysis.extracts import extract_read, number_column
@@ -63,39 +62,43 @@ def round_load(survey_round: SurveyRound) -> RoundData:
         items = scored_items(version.definition)
         names = [item.get("answer_path") or item["code"] for item in items]
         table = extract_read(
-            version=version, columns=["@response_id", "@unit_id", "@sector", "@at_us", *names]
+            version=version,
+            columns=["@response_id", "@unit_id", "@sector", "@at_us", *names],
+            dictionary=["@sector"],
         )
         unit = table.column("@unit_id").fill_null(-1).to_numpy()
         at = table.column("@at_us").to_numpy()
         keep = np.isin(unit, in_scope) & (at >= start) & (at <= end)
         if keep.any():
-            parts.append((items, names, table.filter(pa.array(keep))))
-    components = sorted({item["scoring"]["component"] for items, _n, _t in parts for item in items})
+            # Rows are selected column by column below: filtering a wide table is slower.
+            parts.append((items, names, table, None if keep.all() else keep))
+    components = sorted({item["scoring"]["component"] for items, *_ in parts for item in items})
     column = {c: j for j, c in enumerate(components)}
 
-    n = sum(table.num_rows for _i, _n, table in parts)
+    n = sum(table.num_rows if keep is None else int(keep.sum()) for _i, _n, table, keep in parts)
     satisfied = np.zeros((n, len(components)))
     valid = np.zeros((n, len(components)))
-    ids, units, sectors = [], [], []
     offset = 0
-    for items, names, table in parts:
-        rows = slice(offset, offset + table.num_rows)
+    for items, names, table, keep in parts:
+        size = table.num_rows if keep is None else int(keep.sum())
+        rows = slice(offset, offset + size)
         for item, name in zip(items, names, strict=True):
-            values = number_column(table, name)
+            values = _rows(number_column(table, name), keep)
             j = column[item["scoring"]["component"]]
             valid[rows, j] += ~np.isnan(values)
             satisfied[rows, j] += np.isin(values, item["scoring"].get("satisfied", [4, 5]))
-        ids.append(table.column("@response_id").to_numpy())
-        units.append(table.column("@unit_id").to_numpy())
-        sectors.append(np.asarray(table.column("@sector").to_pylist(), dtype=object))
-        offset += table.num_rows
+        offset += size
+    ids = _concat(parts, "@response_id")
+    units = _concat(parts, "@unit_id")
     # Response-id order, whatever the versions: the same answers give the same arrays.
-    order = np.argsort(np.concatenate(ids) if ids else np.zeros(0, np.int64), kind="stable")
-    satisfied, valid = satisfied[order], valid[order]
-    leaf_unit = (np.concatenate(units) if units else np.zeros(0, np.int64))[order]
-    sector = (np.concatenate(sectors) if sectors else np.zeros(0, object))[order]
-
-    cell_keys = sorted(set(zip(leaf_unit.tolist(), sector.tolist(), strict=True)))
+    order = np.argsort(ids, kind="stable")
+    satisfied, valid, leaf_unit = satisfied[order], valid[order], units[order]
+    sector_names, sector_code = _sector_codes(parts)
+    sector_code = sector_code[order]
+    width = max(len(sector_names), 1)
+    # Cells: unit × sector, coded without a Python loop over respondents.
+    keys, cell = np.unique(leaf_unit * width + sector_code, return_inverse=True)
+    cell_keys = [(key // width, sector_names[key % width]) for key in keys.tolist()]
     cell_index = {key: k for k, key in enumerate(cell_keys)}
     frame = (
         ServiceTransaction.objects.filter(
@@ -110,10 +113,7 @@ def round_load(survey_round: SurveyRound) -> RoundData:
         k = cell_index.get((entry["unit_id"], entry["sector"]))
         if k is not None:
             population[k] = entry["count"]
-    cell = np.array(
-        [cell_index[key] for key in zip(leaf_unit.tolist(), sector.tolist(), strict=True)],
-        dtype=np.int64,
-    )
+    cell = cell.astype(np.int64)
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(satisfied).tobytes())
     digest.update(np.ascontiguousarray(valid).tobytes())
@@ -129,6 +129,32 @@ def round_load(survey_round: SurveyRound) -> RoundData:
         unit_parent=unit_parent,
         fingerprint=digest.hexdigest(),
     )
+
+
+def _sector_codes(parts: list) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct sectors and each row's index among them, from the dictionary-
+    encoded chunks (no string per respondent is ever made)."""
+    chunks = [
+        (chunk, keep) for _i, _n, table, keep in parts for chunk in table.column("@sector").chunks
+    ]
+    names = sorted({name for chunk, _k in chunks for name in chunk.dictionary.to_pylist()})
+    position = {name: k for k, name in enumerate(names)}
+    codes, start = [], 0
+    for chunk, keep in chunks:
+        recode = np.array([position[name] for name in chunk.dictionary.to_pylist()], np.int64)
+        chunk_keep = None if keep is None else keep[start : start + len(chunk)]
+        codes.append(_rows(recode[chunk.indices.to_numpy(zero_copy_only=False)], chunk_keep))
+        start += len(chunk)
+    return names, np.concatenate(codes) if codes else np.zeros(0, np.int64)
+
+
+def _concat(parts: list, name: str) -> np.ndarray:
+    arrays = [_rows(table.column(name).to_numpy(), keep) for _i, _n, table, keep in parts]
+    return np.concatenate(arrays).astype(np.int64) if arrays else np.zeros(0, np.int64)
+
+
+def _rows(values: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    return values if keep is None else values[keep]
 
 
 def _subtree(unit_parent: dict[int, int | None], root: int) -> set[int]:

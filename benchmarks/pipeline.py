@@ -119,8 +119,11 @@ def setup(responses: int, units: int) -> None:
         )
         insert_responses(cursor, version.pk, responses, units, offset=0)
         cursor.execute("ANALYZE")
-    print(f"setup: {responses:,} responses, {2 * responses:,} transactions, {units} units "
-          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"setup: {responses:,} responses, {2 * responses:,} transactions, {units} units "
+        f"in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 def insert_responses(cursor, version_id: int, count: int, units: int, *, offset: int) -> None:
@@ -152,10 +155,13 @@ def phase_floor() -> dict:
     )
     started = time.perf_counter()
     size = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY (SELECT id, unit_id, sector, {items} FROM survey_response ORDER BY id) "
-        "TO STDOUT WITH (FORMAT csv)"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY (SELECT id, unit_id, sector, {items} FROM survey_response ORDER BY id) "
+            "TO STDOUT WITH (FORMAT csv)"
+        ) as copy,
+    ):
         for block in copy:
             size += len(block)
     return {"seconds": time.perf_counter() - started, "mb_copied": size / 1e6}
@@ -216,8 +222,18 @@ def phase_add(new: int, units: int) -> dict:
 
 def child(phase: str, args: argparse.Namespace) -> dict:
     """Run one phase in a fresh interpreter; its peak RSS is the phase's own."""
-    command = [sys.executable, __file__, "--phase", phase, "--responses", str(args.responses),
-               "--units", str(args.units), "--new", str(args.new)]
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        phase,
+        "--responses",
+        str(args.responses),
+        "--units",
+        str(args.units),
+        "--new",
+        str(args.new),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         sys.stderr.write(done.stderr)
@@ -254,20 +270,28 @@ def main() -> None:
     child("add", args)
     incremental = child("incremental", args)
     base = floor["seconds"]
-    print(f"\n{full['responses']:,} responses in the round; floor copied "
-          f"{floor['mb_copied']:.0f} MB\n")
-    print(f"| step | seconds | × floor | peak MB |")
+    print(
+        f"\n{full['responses']:,} responses in the round; floor copied "
+        f"{floor['mb_copied']:.0f} MB\n"
+    )
+    print("| step | seconds | × floor | peak MB |")
     print("|---|---|---|---|")
     print(f"| floor: COPY of the answer columns | {base:.2f} | 1.0 | {floor['peak_mb']:.0f} |")
     for name, result in (("full run", full), (f"incremental (+{args.new:,})", incremental)):
-        print(f"| {name} | {result['total']:.2f} | {result['total'] / base:.1f} | "
-              f"{result['peak_mb']:.0f} |")
-        print(f"| … extract ({result['extracted']:,} rows) | {result['extract']:.2f} | "
-              f"{result['extract'] / base:.1f} | |")
+        print(
+            f"| {name} | {result['total']:.2f} | {result['total'] / base:.1f} | "
+            f"{result['peak_mb']:.0f} |"
+        )
+        print(
+            f"| … extract ({result['extracted']:,} rows) | {result['extract']:.2f} | "
+            f"{result['extract'] / base:.1f} | |"
+        )
         print(f"| … load (extract + read) | {result['load']:.2f} | {result['load'] / base:.1f} | |")
         print(f"| … compute | {result['compute']:.2f} | {result['compute'] / base:.1f} | |")
-        print(f"| … store ({result['estimates']:,} estimates) | {result['store']:.2f} | "
-              f"{result['store'] / base:.1f} | |")
+        print(
+            f"| … store ({result['estimates']:,} estimates) | {result['store']:.2f} | "
+            f"{result['store'] / base:.1f} | |"
+        )
 
 
 if __name__ == "__main__":
