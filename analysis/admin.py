@@ -5,14 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from analysis.models import AnalysisRun, Estimate, SurveyRound
-from analysis.services import analysis_run_start
+from analysis.services import RunInProgress, analysis_run_start
 
 
 @admin.action(description=_("Run the analysis now"))
 def run_analysis(modeladmin: admin.ModelAdmin, request: HttpRequest, rounds: QuerySet) -> None:
+    count = 0
     for survey_round in rounds:
-        analysis_run_start(survey_round=survey_round)
-    count = len(rounds)
+        try:
+            analysis_run_start(survey_round=survey_round)
+            count += 1
+        except RunInProgress as busy:
+            modeladmin.message_user(
+                request,
+                _("%(round)s already has a run in progress (run %(run)d).")
+                % {"round": survey_round.code, "run": busy.run.pk},
+                messages.WARNING,
+            )
     modeladmin.message_user(
         request,
         ngettext(
@@ -41,7 +50,17 @@ class SurveyRoundAdmin(admin.ModelAdmin):
 
 @admin.register(AnalysisRun)
 class AnalysisRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "round", "status", "n_responses", "created_at", "finished_at"]
+    list_display = [
+        "id",
+        "round",
+        "status",
+        "stage",
+        "progress",
+        "attempts",
+        "n_responses",
+        "created_at",
+        "finished_at",
+    ]
 
 
 @admin.register(Estimate)

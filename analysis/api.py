@@ -1,6 +1,7 @@
 """Estimates API: anonymous visitors read published rounds only."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
@@ -8,7 +9,7 @@ from rest_framework.views import APIView
 
 from analysis.models import AnalysisRun, Estimate, SurveyRound
 from analysis.selectors import estimates_current
-from analysis.services import analysis_run_start
+from analysis.services import RunInProgress, analysis_run_start
 
 
 class EstimateOutput(serializers.ModelSerializer):
@@ -62,7 +63,21 @@ class AnalysisRunOutput(serializers.ModelSerializer):
 
     class Meta:
         model = AnalysisRun
-        fields = ["id", "round", "status", "n_responses", "created_at", "finished_at", "error"]
+        fields = [
+            "id",
+            "round",
+            "status",
+            "stage",
+            "progress",
+            "attempts",
+            "timings",
+            "n_responses",
+            "fingerprint",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
 
 
 class RoundRuns(APIView):
@@ -78,7 +93,16 @@ class RoundRuns(APIView):
 
     def post(self, request: Request, code: str) -> ApiResponse:
         survey_round = get_object_or_404(SurveyRound, code=code)
-        run = analysis_run_start(survey_round=survey_round)
+        try:
+            run = analysis_run_start(survey_round=survey_round)
+        except RunInProgress as busy:
+            return ApiResponse(
+                {
+                    "detail": _("This round already has a run in progress."),
+                    "run": AnalysisRunOutput(busy.run).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         run.refresh_from_db()
         return ApiResponse(AnalysisRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 

@@ -37,15 +37,27 @@ class SurveyRound(models.Model):
 
 
 class AnalysisRun(models.Model):
+    """One computation of a round: queued → running (stage, percent) → succeeded or
+    failed; "retrying" while a task redelivered after its worker died runs again."""
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
+        RETRYING = "retrying", _("Retrying")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.RETRYING)
+
     round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(_("stage"), max_length=32, blank=True)
+    progress = models.PositiveSmallIntegerField(_("percent done"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Seconds spent in each finished stage of the last attempt: {"extract": 1.2, …}.
+    timings = models.JSONField(_("stage timings"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     n_responses = models.PositiveIntegerField(default=0)
     fingerprint = models.CharField(
@@ -57,6 +69,14 @@ class AnalysisRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # At most one run of a round at a time (the database decides, not a check).
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=models.Q(status__in=["queued", "running", "retrying"]),
+                name="analysis_run_one_active_per_round",
+            )
+        ]
         verbose_name = _("analysis run")
         verbose_name_plural = _("analysis runs")
 

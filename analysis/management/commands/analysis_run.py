@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analysis.models import AnalysisRun, SurveyRound
-from analysis.services import analysis_run_start
+from analysis.services import RunInProgress, analysis_run_start
 
 
 class Command(BaseCommand):
@@ -18,7 +18,12 @@ class Command(BaseCommand):
         if survey_round is None:
             codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "none"
             raise CommandError(f"No survey round {round!r} (rounds: {codes})", returncode=2)
-        run = analysis_run_start(survey_round=survey_round)
+        try:
+            run = analysis_run_start(survey_round=survey_round)
+        except RunInProgress as busy:
+            raise CommandError(
+                f"Round {round!r} already has run {busy.run.pk} {busy.run.status}"
+            ) from None
         deadline = time.monotonic() + wait
         finished = {AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED}
         while run.status not in finished and time.monotonic() < deadline:
