@@ -14,13 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit, UnitLevel
 from questionnaires.definition import Definition, scored_items
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
     questionnaire_save_draft,
 )
-from survey.models import AdministrativeUnit, Invitation, Response, ServiceTransaction, UnitLevel
+from survey.models import Invitation, Response, ServiceTransaction
 
 ROUND_CODE = "sipas-2026-h1"
 DEMO_USER, DEMO_PASSWORD = "admin", "hailong-demo"

@@ -7,8 +7,9 @@ import numpy as np
 from django.db.models import Count, Q
 
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit
 from questionnaires.definition import scored_items
-from survey.models import AdministrativeUnit, Response, ServiceTransaction
+from survey.models import Response, ServiceTransaction
 
 
 @dataclass(frozen=True)

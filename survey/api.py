@@ -22,12 +22,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from org.models import AdministrativeUnit
 from questionnaires.models import QuestionnaireVersion
 from survey import exports
 from survey.auth import AUTHENTICATION, IsApiClientOrStaff, IsStaff, api_client_of
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
-from survey.models import AdministrativeUnit, Campaign, Channel, ImportBatch, Invitation, Source
+from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
 from survey.privacy import client_hash, request_rate_limited
 from survey.selectors import invitation_by_token, responses_filter
 from survey.services import (

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from survey.models import AdministrativeUnit, Campaign, Invitation, Response
+from org.models import AdministrativeUnit
+from survey.models import Campaign, Invitation, Response
 
 
 def unit_parents() -> dict[int, int | None]:

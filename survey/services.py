@@ -17,12 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org.models import AdministrativeUnit
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
 from questionnaires.selectors import version_current
 from survey.answers import FieldErrors, answers_clean, value_normalise
 from survey.models import (
-    AdministrativeUnit,
     ApiClient,
     Campaign,
     CampaignQuota,

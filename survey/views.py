@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from org.models import AdministrativeUnit
 from questionnaires.definition import Definition, Question, label
 from questionnaires.logic import is_shown
 from questionnaires.models import QuestionnaireVersion
@@ -29,7 +30,7 @@ from survey.imports import (
     report_csv,
     template_filename,
 )
-from survey.models import AdministrativeUnit, Campaign, ImportBatch, Invitation, ResponseDraft
+from survey.models import Campaign, ImportBatch, Invitation, ResponseDraft
 from survey.privacy import client_hash, request_rate_limited
 from survey.qr import qr_png, qr_svg
 from survey.selectors import invitation_by_token

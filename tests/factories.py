@@ -3,12 +3,12 @@
 import datetime as dt
 
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit, UnitLevel
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
     questionnaire_save_draft,
 )
-from survey.models import AdministrativeUnit, UnitLevel
 
 
 def sipas_version():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from survey.models import AdministrativeUnit
+from org.models import AdministrativeUnit
 from survey.services import api_client_create
 
 
