@@ -11,7 +11,7 @@ from analysis.services import analysis_run_start
 @admin.action(description=_("Run the analysis now"))
 def run_analysis(modeladmin: admin.ModelAdmin, request: HttpRequest, rounds: QuerySet) -> None:
     for survey_round in rounds:
-        analysis_run_start(survey_round=survey_round)
+        analysis_run_start(survey_round=survey_round, actor=request.user)
     count = len(rounds)
     modeladmin.message_user(
         request,

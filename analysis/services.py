@@ -1,19 +1,33 @@
 """Writes for analysis: start a run, store what it computed."""
 
+from typing import Any
+
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from analysis.element_index import UnitEstimates
 from analysis.models import AnalysisRun, Estimate, SurveyRound
+from org.services import Action, audit_record
 
 
 @transaction.atomic
-def analysis_run_start(*, survey_round: SurveyRound) -> AnalysisRun:
-    """Queue a run of the round's analysis; the Celery task starts after commit."""
+def analysis_run_start(
+    *, survey_round: SurveyRound, actor: Any = None, reason: str = ""
+) -> AnalysisRun:
+    """Queue a run of the round's analysis; the Celery task starts after commit.
+    ``actor`` (a user or a command's name) goes to the audit log."""
     from analysis.tasks import analysis_run_execute
 
     run = AnalysisRun.objects.create(round=survey_round)
+    audit_record(
+        actor=actor,
+        action=Action.RUN_START,
+        obj=run,
+        after={"round": survey_round.code, "run": run.pk},
+        reason=reason,
+        unit=survey_round.scope,
+    )
     transaction.on_commit(lambda: analysis_run_execute.delay(run.pk))
     return run
 

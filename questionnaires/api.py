@@ -172,7 +172,9 @@ class QuestionnaireViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, code: str) -> Response:
         try:
-            version = services.questionnaire_publish(questionnaire=self._get(code))
+            version = services.questionnaire_publish(
+                questionnaire=self._get(code), actor=request.user
+            )
         except ValidationError as error:
             return _invalid(error)
         return Response(QuestionnaireVersionOutput(version).data, status=201)
@@ -387,7 +389,7 @@ class QuestionnaireVersionViewSet(viewsets.mixins.DestroyModelMixin, viewsets.Re
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            services.version_delete(version=self.get_object())
+            services.version_delete(version=self.get_object(), actor=request.user)
         except ValidationError as error:
             return Response(
                 {

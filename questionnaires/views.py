@@ -452,7 +452,7 @@ def question_move(request: HttpRequest, code: str, question: str) -> HttpRespons
 def questionnaire_publish(request: HttpRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(code)
     try:
-        version = services.questionnaire_publish(questionnaire=questionnaire)
+        version = services.questionnaire_publish(questionnaire=questionnaire, actor=request.user)
     except ValidationError as error:
         for problem in _problems(error):
             messages.error(request, problem)
@@ -512,7 +512,7 @@ def version_delete(request: HttpRequest, code: str, number: int) -> HttpResponse
     return _run(
         request,
         version.questionnaire,
-        lambda questionnaire: services.version_delete(version=version),
+        lambda questionnaire: services.version_delete(version=version, actor=request.user),
         _("Version deleted."),
     )
 

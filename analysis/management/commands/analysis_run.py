@@ -18,7 +18,7 @@ class Command(BaseCommand):
         if survey_round is None:
             codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "none"
             raise CommandError(f"No survey round {round!r} (rounds: {codes})", returncode=2)
-        run = analysis_run_start(survey_round=survey_round)
+        run = analysis_run_start(survey_round=survey_round, actor="manage.py analysis_run")
         deadline = time.monotonic() + wait
         finished = {AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED}
         while run.status not in finished and time.monotonic() < deadline:
