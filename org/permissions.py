@@ -97,7 +97,8 @@ class Scope:
 
     def q(self, field: str = "unit") -> Q:
         """The same condition as a Q, to combine with others (e.g. published OR in scope)."""
-        return Q() if self.everything else Q(**{f"{field}__in": self.unit_ids})
+        # Not Q(): an empty Q vanishes when OR-ed, and "everything" must not.
+        return ~Q(pk__in=[]) if self.everything else Q(**{f"{field}__in": self.unit_ids})
 
 
 EVERYTHING = Scope(everything=True, unit_ids=frozenset())

@@ -30,8 +30,10 @@ def _actor(actor: Any) -> tuple[Any, str]:
     command-line label, or nobody."""
     if isinstance(actor, AbstractBaseUser):
         return (actor if actor.pk else None), actor.get_username()
-    if actor is None or getattr(actor, "is_anonymous", False):
-        return None, ""
+    if actor is None:
+        return None, "system"  # a script or task with nobody behind it
+    if getattr(actor, "is_anonymous", False):
+        return None, "anonymous"
     if isinstance(actor, str):
         return None, actor
     return None, f"api:{getattr(actor, 'name', actor)}"
