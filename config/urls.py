@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("org.api_urls")),
     path("api/v1/", include("questionnaires.api_urls")),
     path("api/v1/", include("survey.api_urls")),
     path("api/v1/", include("analysis.api_urls")),
