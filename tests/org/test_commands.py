@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from org.models import AuditEntry, Membership, Role
+from org.models import AuditEntry, Membership
 
 pytestmark = pytest.mark.django_db
 
