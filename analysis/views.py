@@ -15,9 +15,11 @@ from questionnaires.definition import label
 
 def results(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible(user=request.user))
-    if not rounds:
+    asked = request.GET.get("round")
+    if not rounds and not asked:
         return render(request, "analysis/results.html", {"rounds": [], "rows": []})
-    code = request.GET.get("round") or rounds[0].code
+    # A round the visitor may not see is as absent as one that does not exist.
+    code = asked or rounds[0].code
     selected = next((r for r in rounds if r.code == code), None)
     if selected is None:
         raise Http404

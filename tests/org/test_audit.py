@@ -256,4 +256,3 @@ def test_the_csv_export_is_utf8_with_a_bom_and_scoped(province, x1, x2) -> None:
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:3] == ["Thời điểm", "Người thực hiện", "Thao tác"]
     assert [(r[1], r[6], r[8]) for r in rows[1:]] == [("a", "X1", '{"tên": "Xã X1"}')]
-
