@@ -122,18 +122,27 @@ def _roles(user: Any) -> dict[str, set[int]]:
     return cached
 
 
-def subtree_ids(roots: Iterable[int]) -> frozenset[int]:
-    """The given units and every unit below them (one query, breadth-first)."""
-    frontier = list(set(roots))
-    if not frontier:
-        return frozenset()
+def unit_children() -> dict[int, list[int]]:
+    """parent id → child ids of the whole tree: one query of two integer columns."""
     children: dict[int, list[int]] = defaultdict(list)
     for unit_id, parent_id in AdministrativeUnit.objects.values_list("id", "parent_id"):
         if parent_id is not None:
             children[parent_id].append(unit_id)
+    return children
+
+
+def subtree_ids(
+    roots: Iterable[int], children: dict[int, list[int]] | None = None
+) -> frozenset[int]:
+    """The given units and every unit below them (breadth-first over ``children``)."""
+    frontier = list(set(roots))
+    if not frontier:
+        return frozenset()
+    if children is None:
+        children = unit_children()
     seen = set(frontier)
     while frontier:
-        below = [c for unit_id in frontier for c in children[unit_id] if c not in seen]
+        below = [c for unit_id in frontier for c in children.get(unit_id, ()) if c not in seen]
         seen.update(below)
         frontier = below
     return frozenset(seen)
@@ -170,7 +179,10 @@ def units_in_scope(user: Any, capability: Capability) -> Scope:
             # Questionnaires belong to the whole system, not to a unit.
             cache[capability] = EVERYTHING if roots else NOTHING
         else:
-            ids = subtree_ids(roots)
+            # The tree is read once per user object (i.e. per request), for all capabilities.
+            if roots and getattr(user, "_org_children", None) is None:
+                user._org_children = unit_children()
+            ids = subtree_ids(roots, getattr(user, "_org_children", None))
             cache[capability] = Scope(everything=False, unit_ids=ids) if ids else NOTHING
     return cache[capability]
 

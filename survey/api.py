@@ -1,7 +1,8 @@
 """REST API of collection.
 
 Systems (API key) and staff register transactions and get survey links back; anyone
-holding a link's token may read its state and submit answers; staff list and export.
+holding a link's token may read its state and submit answers; statisticians and unit
+officers list and export the answers of their units (org.permissions).
 """
 
 import datetime as dt
@@ -390,7 +391,7 @@ class ResponseExportView(APIView):
         return reply
 
 
-# --- imports and invitations (staff) -----------------------------------------------------
+# --- imports and invitations (people with the raw-answers capability) -----------------------------------------------------
 
 
 class ImportInput(serializers.Serializer):

@@ -110,3 +110,19 @@ def test_a_scope_filters_inside_the_query_with_two_lookups(
         assert list(rows) == []
     with django_assert_num_queries(1):  # the scope is cached on the user
         list(units_in_scope(officer, Capability.RAW_ANSWERS).filter(Response.objects.all()))
+
+
+def test_the_tree_is_read_once_per_request_for_every_capability(
+    province, django_assert_num_queries
+) -> None:
+    statistician = member("s", Role.STATISTICIAN, province)
+    statistician = get_user_model().objects.get(pk=statistician.pk)
+
+    with django_assert_num_queries(2):  # the memberships, the tree
+        scopes = [units_in_scope(statistician, c) for c in Capability]
+
+    assert [bool(s) for s in scopes] == [
+        capability
+        in {Capability.RAW_ANSWERS, Capability.RUNS, Capability.UNPUBLISHED, Capability.DASHBOARDS}
+        for capability in Capability
+    ]
