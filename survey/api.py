@@ -1,6 +1,6 @@
 """REST API of collection.
 
-Systems (API key) and staff register transactions and get survey links back; anyone
+Systems (API key) and people of a unit register transactions and get survey links back; anyone
 holding a link's token may read its state and submit answers; statisticians and unit
 officers list and export the answers of their units (org.permissions).
 """
@@ -391,7 +391,7 @@ class ResponseExportView(APIView):
         return reply
 
 
-# --- imports and invitations (people with the raw-answers capability) -----------------------------------------------------
+# --- imports and invitations (people with the raw-answers capability) -------------------
 
 
 class ImportInput(serializers.Serializer):
