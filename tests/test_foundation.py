@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from analysis.models import AnalysisRun, Estimate
+from org.models import Membership
 from survey.models import Response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,12 @@ def test_demo_loads_analyses_and_is_idempotent(celery_worker):
     results = Client().get("/results/")
     assert results.status_code == 200
     assert "Tỉnh Minh Hòa" in results.content.decode()
+    assert sorted(Membership.objects.values_list("user__username", "role")) == [
+        ("canbo", "officer"),
+        ("lanhdao", "leader"),
+        ("thietke", "designer"),
+        ("thongke", "statistician"),
+    ]
 
 
 @pytest.mark.django_db
