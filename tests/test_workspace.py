@@ -112,3 +112,19 @@ def test_anyone_signs_in_on_the_login_page_but_only_sysadmins_in_the_admin() -> 
     assert (site.status_code, site["Location"]) == (302, "/")
     assert admin.status_code == 200  # the form again, with an error
     assert "_auth_user_id" not in admin.wsgi_request.session
+
+
+def test_a_system_administrator_by_role_signs_in_to_the_admin() -> None:
+    signed_in("quantri", Role.SYSADMIN, province_with_communes(()))
+    user = get_user_model().objects.get(username="quantri")
+    user.set_password("mật-khẩu-dài-đủ")
+    user.save()
+
+    admin = Client()
+    reply = admin.post(
+        "/admin/login/?next=/admin/", {"username": "quantri", "password": "mật-khẩu-dài-đủ"}
+    )
+
+    assert (reply.status_code, reply["Location"]) == (302, "/admin/")
+    assert admin.get("/admin/").status_code == 200
+    assert user.is_staff is False

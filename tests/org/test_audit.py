@@ -14,6 +14,7 @@ from org.services import audit_record
 from questionnaires.models import QuestionnaireVersion
 from survey.services import response_submit, transaction_register
 from tests.factories import (
+    member,
     signed_in,
     sipas_answers,
     sipas_version,
@@ -158,6 +159,25 @@ def test_memberships_changed_in_the_admin_are_recorded(province, x1) -> None:
     assert list(AuditEntry.objects.order_by("id").values_list("action", "actor_name")) == [
         ("role.grant", "root"),
         ("role.revoke", "root"),
+    ]
+
+
+def test_a_membership_changed_in_the_admin_is_a_revoke_then_a_grant(province, x1, x2) -> None:
+    admin = signed_in("quantri", Role.SYSADMIN)  # a system administrator by role, not staff
+    lan = member("lan", Role.OFFICER, x1)
+    membership = lan.memberships.get()
+
+    changed = admin.post(
+        f"/admin/org/membership/{membership.pk}/change/",
+        {"user": lan.pk, "role": "officer", "unit": x2.pk},
+    )
+
+    assert changed.status_code == 302
+    assert list(lan.memberships.values_list("unit__code", flat=True)) == ["X2"]
+    entries = AuditEntry.objects.order_by("id")
+    assert [(e.action, e.actor_name, e.before, e.after) for e in entries] == [
+        ("role.revoke", "quantri", {"user": "lan", "role": "officer", "unit": "X1"}, None),
+        ("role.grant", "quantri", None, {"user": "lan", "role": "officer", "unit": "X2"}),
     ]
 
 
