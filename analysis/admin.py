@@ -13,7 +13,7 @@ def run_analysis(modeladmin: admin.ModelAdmin, request: HttpRequest, rounds: Que
     count = 0
     for survey_round in rounds:
         try:
-            analysis_run_start(survey_round=survey_round)
+            analysis_run_start(survey_round=survey_round, actor=request.user)
             count += 1
         except RunInProgress as busy:
             modeladmin.message_user(

@@ -7,9 +7,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from analysis.models import AnalysisRun, Estimate, SurveyRound
-from analysis.selectors import estimates_current
+from analysis.models import AnalysisRun, Estimate
+from analysis.selectors import estimates_current, rounds_for_runs
 from analysis.services import RunInProgress, analysis_run_start
+from org.access import capability
+from org.permissions import Capability
+
+CanRunAnalyses = capability(Capability.RUNS)
 
 
 class EstimateOutput(serializers.ModelSerializer):
@@ -44,7 +48,7 @@ class EstimateList(generics.ListAPIView):
 
     def get_queryset(self):
         request: Request = self.request
-        estimates = estimates_current(staff=bool(request.user and request.user.is_staff))
+        estimates = estimates_current(user=request.user)
         filters = {
             "round": "run__round__code",
             "unit": "unit__code",
@@ -84,17 +88,17 @@ class RoundRuns(APIView):
     """GET the runs of a round; POST starts a new one (staff). The run is computed by a
     Celery worker; poll GET /api/v1/runs/<id>/ until it has succeeded or failed."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [CanRunAnalyses]
 
     def get(self, request: Request, code: str) -> ApiResponse:
-        survey_round = get_object_or_404(SurveyRound, code=code)
+        survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
         runs = survey_round.runs.select_related("round")[:50]
         return ApiResponse(AnalysisRunOutput(runs, many=True).data)
 
     def post(self, request: Request, code: str) -> ApiResponse:
-        survey_round = get_object_or_404(SurveyRound, code=code)
+        survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
         try:
-            run = analysis_run_start(survey_round=survey_round)
+            run = analysis_run_start(survey_round=survey_round, actor=request.user)
         except RunInProgress as busy:
             return ApiResponse(
                 {
@@ -108,6 +112,9 @@ class RoundRuns(APIView):
 
 
 class RunDetail(generics.RetrieveAPIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [CanRunAnalyses]
     serializer_class = AnalysisRunOutput
-    queryset = AnalysisRun.objects.select_related("round")
+
+    def get_queryset(self):
+        rounds = rounds_for_runs(user=self.request.user)
+        return AnalysisRun.objects.select_related("round").filter(round__in=rounds)

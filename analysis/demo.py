@@ -14,13 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit, Role, UnitLevel
+from org.services import membership_grant
 from questionnaires.definition import Definition, scored_items
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
     questionnaire_save_draft,
 )
-from survey.models import AdministrativeUnit, Invitation, Response, ServiceTransaction, UnitLevel
+from survey.models import Invitation, Response, ServiceTransaction
 
 ROUND_CODE = "sipas-2026-h1"
 DEMO_USER, DEMO_PASSWORD = "admin", "hailong-demo"
@@ -221,6 +223,25 @@ def _demo_user() -> None:
     user_model = get_user_model()
     if not user_model.objects.filter(username=DEMO_USER).exists():
         user_model.objects.create_superuser(DEMO_USER, "admin@example.org", DEMO_PASSWORD)
+    # One person per everyday role, so the workspace can be tried as each of them.
+    commune = AdministrativeUnit.objects.get(code=COMMUNES[0][0])
+    province = AdministrativeUnit.objects.get(code=PROVINCE[0])
+    for username, role, unit in _demo_roles(province, commune):
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model.objects.create_user(username, password=DEMO_PASSWORD)
+        membership_grant(user=user, role=role, unit=unit, actor="manage.py load_demo")
+
+
+def _demo_roles(
+    province: AdministrativeUnit, commune: AdministrativeUnit
+) -> list[tuple[str, Role, AdministrativeUnit]]:
+    return [
+        ("thietke", Role.DESIGNER, province),
+        ("thongke", Role.STATISTICIAN, province),
+        ("canbo", Role.OFFICER, commune),
+        ("lanhdao", Role.LEADER, province),
+    ]
 
 
 def demo_open_link() -> str | None:

@@ -10,9 +10,10 @@ from django.db.models import Count
 
 from analysis.extracts import extract_read, number_column
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit
 from questionnaires.definition import scored_items
 from questionnaires.models import QuestionnaireVersion
-from survey.models import AdministrativeUnit, ServiceTransaction
+from survey.models import ServiceTransaction
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.models import AdministrativeUnit
 from questionnaires.models import Questionnaire, QuestionnaireVersion
-from survey.models import AdministrativeUnit
 
 
 class SurveyRound(models.Model):

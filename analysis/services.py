@@ -1,6 +1,7 @@
 """Writes for analysis: start a run, follow its stages, store what it computed."""
 
 import time
+from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from analysis.element_index import UnitEstimates
 from analysis.models import AnalysisRun, Estimate, SurveyRound
+from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 
 
@@ -19,18 +21,29 @@ class RunInProgress(Exception):
         self.run = run
 
 
-def analysis_run_start(*, survey_round: SurveyRound) -> AnalysisRun:
+def analysis_run_start(
+    *, survey_round: SurveyRound, actor: Any = None, reason: str = ""
+) -> AnalysisRun:
     """Queue a run of the round's analysis; the Celery task is published after commit
     (through the outbox, so a broker that is down delays the run but never loses it).
 
     Raises RunInProgress when the round has an unfinished run (two concurrent starts
     meet the database's unique constraint: one wins, the other gets this error).
+    ``actor`` (a user or a command's name) goes to the audit log.
     """
     from analysis.tasks import analysis_run_execute
 
     try:
         with transaction.atomic():
             run = AnalysisRun.objects.create(round=survey_round)
+            audit_record(
+                actor=actor,
+                action=Action.RUN_START,
+                obj=run,
+                after={"round": survey_round.code, "run": run.pk},
+                reason=reason,
+                unit=survey_round.scope,
+            )
             outbox_enqueue(analysis_run_execute.name, run.pk)
     except IntegrityError:
         active = AnalysisRun.objects.filter(

@@ -9,20 +9,22 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from analysis.selectors import estimates_current, rounds_visible
+from org.services import Action, audit_record
 from questionnaires.definition import label
 
 
 def results(request: HttpRequest) -> HttpResponse:
-    staff = request.user.is_staff
-    rounds = list(rounds_visible(staff=staff))
-    if not rounds:
+    rounds = list(rounds_visible(user=request.user))
+    asked = request.GET.get("round")
+    if not rounds and not asked:
         return render(request, "analysis/results.html", {"rounds": [], "rows": []})
-    code = request.GET.get("round") or rounds[0].code
+    # A round the visitor may not see is as absent as one that does not exist.
+    code = asked or rounds[0].code
     selected = next((r for r in rounds if r.code == code), None)
     if selected is None:
         raise Http404
     language = get_language() or "vi"
-    estimates = estimates_current(staff=staff).filter(run__round=selected)
+    estimates = estimates_current(user=request.user).filter(run__round=selected)
     component_labels = {
         c["code"]: label(c.get("label"), language)
         for version in selected.questionnaire.versions.all()[:1]
@@ -53,7 +55,7 @@ def results_export(request: HttpRequest) -> HttpResponse:
     """The round's estimates as CSV: UTF-8 with a BOM so spreadsheet programs show
     Vietnamese names correctly; one row per unit and component."""
     code = request.GET.get("round", "")
-    selected = rounds_visible(staff=request.user.is_staff).filter(code=code).first()
+    selected = rounds_visible(user=request.user).filter(code=code).first()
     if selected is None:
         raise Http404
     buffer = io.StringIO()
@@ -72,7 +74,7 @@ def results_export(request: HttpRequest) -> HttpResponse:
             _("Respondents"),
         ]
     )
-    for e in estimates_current(staff=request.user.is_staff).filter(run__round=selected):
+    for e in estimates_current(user=request.user).filter(run__round=selected):
         writer.writerow(
             [
                 e.unit.code,
@@ -85,6 +87,15 @@ def results_export(request: HttpRequest) -> HttpResponse:
                 repr(e.ci_high),
                 e.n,
             ]
+        )
+    if not selected.published:
+        # Published results are public; an export of unpublished ones is on the record.
+        audit_record(
+            actor=request.user,
+            action=Action.RESULTS_EXPORT,
+            obj=selected,
+            object_label=f"{selected.code} export.csv",
+            unit=selected.scope,
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{selected.code}-estimates.csv"'

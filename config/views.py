@@ -6,11 +6,20 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from config.workspace import workspace_memberships, workspace_sections
 from outbox.services import outbox_pending_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The public home for visitors; the staff workspace for signed-in users."""
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    context = {
+        "sections": workspace_sections(request.user),
+        "memberships": workspace_memberships(request.user),
+        "is_superuser": request.user.is_superuser,
+    }
+    return render(request, "workspace.html", context)
 
 
 @cache

@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from org.permissions import may_design, roles_of
 from questionnaires import selectors, services, transfer
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
@@ -26,15 +27,12 @@ from questionnaires.validation import definition_problems
 
 
 class CanDesign(permissions.BasePermission):
-    """Signed in to read; the change_questionnaire permission to write."""
+    """Any role reads (statisticians pick versions for imports); designers write."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
         if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(user.has_perm("questionnaires.change_questionnaire"))
+            return bool(roles_of(request.user))
+        return may_design(request.user)
 
 
 def _invalid(error: ValidationError) -> Response:
@@ -172,7 +170,9 @@ class QuestionnaireViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, code: str) -> Response:
         try:
-            version = services.questionnaire_publish(questionnaire=self._get(code))
+            version = services.questionnaire_publish(
+                questionnaire=self._get(code), actor=request.user
+            )
         except ValidationError as error:
             return _invalid(error)
         return Response(QuestionnaireVersionOutput(version).data, status=201)
@@ -387,7 +387,7 @@ class QuestionnaireVersionViewSet(viewsets.mixins.DestroyModelMixin, viewsets.Re
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            services.version_delete(version=self.get_object())
+            services.version_delete(version=self.get_object(), actor=request.user)
         except ValidationError as error:
             return Response(
                 {

@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org.services import Action, audit_record
 from questionnaires.definition import (
     SCHEMA_VERSION,
     Definition,
@@ -147,8 +148,11 @@ def questionnaire_blank_definition(
 
 
 @transaction.atomic
-def questionnaire_publish(*, questionnaire: Questionnaire) -> QuestionnaireVersion:
-    """Freeze the draft as a new version; publishing an unchanged draft returns the latest."""
+def questionnaire_publish(
+    *, questionnaire: Questionnaire, actor: Any = None
+) -> QuestionnaireVersion:
+    """Freeze the draft as a new version; publishing an unchanged draft returns the latest
+    (and records nothing). ``actor``: who publishes, for the audit log."""
     questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
     definition_check(questionnaire.draft)
     digest = content_hash(questionnaire.draft)
@@ -164,6 +168,13 @@ def questionnaire_publish(*, questionnaire: Questionnaire) -> QuestionnaireVersi
     )
     version.full_clean()
     version.save()
+    audit_record(
+        actor=actor,
+        action=Action.QUESTIONNAIRE_PUBLISH,
+        obj=version,
+        before={"version": latest.number, "content_hash": latest.content_hash} if latest else None,
+        after={"version": version.number, "content_hash": digest},
+    )
     return version
 
 
@@ -199,17 +210,30 @@ def _protected(error: ProtectedError) -> ValidationError:
 
 
 @transaction.atomic
-def version_delete(*, version: QuestionnaireVersion) -> None:
+def version_delete(*, version: QuestionnaireVersion, actor: Any = None) -> None:
     """Delete a version that nobody answered; a version with answers is kept forever."""
     if version.responses.exists():  # type: ignore[attr-defined]
         raise ValidationError(
             _("Version %(n)s has answers and can never be deleted.") % {"n": version.number}
         )
+    state = {"version": version.number, "content_hash": version.content_hash}
+    label = str(version)
+    pk = version.pk
     try:
         with transaction.atomic():
             version.delete()
     except ProtectedError as error:
         raise _protected(error) from None
+    # Withdrawing a published version is the builder's "unpublish".
+    version.pk = pk
+    audit_record(
+        actor=actor,
+        action=Action.QUESTIONNAIRE_UNPUBLISH,
+        obj=version,
+        before=state,
+        after=None,
+        object_label=label,
+    )
 
 
 @transaction.atomic

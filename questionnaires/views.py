@@ -4,11 +4,9 @@ Each page reads through selectors and writes through services; a refused edit sh
 the validator's problems next to the form and changes nothing.
 """
 
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from org.access import capability_required
+from org.permissions import Capability
 from questionnaires import selectors, services, transfer
 from questionnaires.definition import label
 from questionnaires.forms import (
@@ -32,17 +32,7 @@ from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
 from questionnaires.validation import ERROR, definition_problems
 
-
-def designer(view: Any) -> Any:
-    """Signed in, with the permission to change questionnaires."""
-
-    @wraps(view)
-    @login_required
-    @permission_required("questionnaires.change_questionnaire", raise_exception=True)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return view(request, *args, **kwargs)
-
-    return wrapped
+designer = capability_required(Capability.DESIGN)
 
 
 def _problems(error: ValidationError) -> list[str]:
@@ -452,7 +442,7 @@ def question_move(request: HttpRequest, code: str, question: str) -> HttpRespons
 def questionnaire_publish(request: HttpRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(code)
     try:
-        version = services.questionnaire_publish(questionnaire=questionnaire)
+        version = services.questionnaire_publish(questionnaire=questionnaire, actor=request.user)
     except ValidationError as error:
         for problem in _problems(error):
             messages.error(request, problem)
@@ -512,7 +502,7 @@ def version_delete(request: HttpRequest, code: str, number: int) -> HttpResponse
     return _run(
         request,
         version.questionnaire,
-        lambda questionnaire: services.version_delete(version=version),
+        lambda questionnaire: services.version_delete(version=version, actor=request.user),
         _("Version deleted."),
     )
 

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from survey.models import (
-    AdministrativeUnit,
     ApiClient,
     Campaign,
     CampaignQuota,
@@ -10,20 +9,7 @@ from survey.models import (
     Invitation,
     Response,
     ServiceTransaction,
-    UnitLevel,
 )
-
-
-@admin.register(UnitLevel)
-class UnitLevelAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "rank"]
-
-
-@admin.register(AdministrativeUnit)
-class AdministrativeUnitAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level", "parent", "valid_from", "valid_to"]
-    list_filter = ["level"]
-    search_fields = ["code", "name"]
 
 
 @admin.register(ApiClient)

@@ -1,7 +1,8 @@
 """REST API of collection.
 
-Systems (API key) and staff register transactions and get survey links back; anyone
-holding a link's token may read its state and submit answers; staff list and export.
+Systems (API key) and people of a unit register transactions and get survey links back; anyone
+holding a link's token may read its state and submit answers; statisticians and unit
+officers list and export the answers of their units (org.permissions).
 """
 
 import datetime as dt
@@ -22,13 +23,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from org.models import AdministrativeUnit
+from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.models import QuestionnaireVersion
 from survey import exports
-from survey.auth import AUTHENTICATION, IsApiClientOrStaff, IsStaff, api_client_of
+from survey.auth import (
+    AUTHENTICATION,
+    CanReadRawAnswers,
+    IsApiClientOrRawAnswers,
+    api_client_of,
+    raw_answers_scope,
+)
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
-from survey.models import AdministrativeUnit, Campaign, Channel, ImportBatch, Invitation, Source
+from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
 from survey.privacy import client_hash, request_rate_limited
 from survey.selectors import invitation_by_token, responses_filter
 from survey.services import (
@@ -87,6 +96,15 @@ class TransactionInput(serializers.Serializer):
     )
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
+
+    def validate_unit(self, unit: AdministrativeUnit) -> AdministrativeUnit:
+        # A person registers only in their scope; outside it reads as an unknown code.
+        scope = self.context.get("scope")
+        if scope is not None and unit.pk not in scope:
+            raise serializers.ValidationError(
+                _("No administrative unit with code {value}.").format(value=unit.code)
+            )
+        return unit
 
     def validate_completed_at(self, value: dt.datetime) -> dt.datetime:
         # A day of slack for clocks that drift; the same rule as imported answers.
@@ -164,14 +182,19 @@ def _register(request: Request, items: list[TransactionData]) -> list[Registrati
         )
 
 
+def _context(request: Request) -> dict[str, Any]:
+    """Keys are scoped by transactions_register; people by their raw-answers scope."""
+    return {"scope": None if api_client_of(request) else raw_answers_scope(request)}
+
+
 class TransactionRegisterView(APIView):
     """POST one completed transaction → its survey link; 201 new, 200 already known."""
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsApiClientOrStaff]
+    permission_classes = [IsApiClientOrRawAnswers]
 
     def post(self, request: Request) -> ApiResponse:
-        payload = TransactionInput(data=request.data)
+        payload = TransactionInput(data=request.data, context=_context(request))
         payload.is_valid(raise_exception=True)
         result = _register(request, [payload.item()])
         if isinstance(result, ApiResponse):
@@ -184,14 +207,14 @@ class TransactionBatchView(APIView):
     """POST {"transactions": [...]} (≤ 1,000), all or nothing; results in input order."""
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsApiClientOrStaff]
+    permission_classes = [IsApiClientOrRawAnswers]
 
     def post(self, request: Request) -> ApiResponse:
         batch = TransactionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
         items, errors = [], {}
         for index, raw in enumerate(batch.validated_data["transactions"]):
-            payload = TransactionInput(data=raw)
+            payload = TransactionInput(data=raw, context=_context(request))
             if payload.is_valid():
                 items.append(payload.item())
             else:
@@ -278,12 +301,12 @@ class ResponsesView(ListAPIView):
     serializer_class = ResponseOutput
 
     def get_permissions(self) -> list[Any]:
-        return [AllowAny()] if self.request.method == "POST" else [IsStaff()]
+        return [AllowAny()] if self.request.method == "POST" else [CanReadRawAnswers()]
 
     def get_queryset(self) -> Any:
         filters = ResponseFilter(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return responses_filter(**filters.validated_data)
+        return raw_answers_scope(self.request).filter(responses_filter(**filters.validated_data))
 
     def post(self, request: Request) -> ApiResponse:
         if request_rate_limited(request._request, "submit"):
@@ -320,15 +343,28 @@ class ResponsesView(ListAPIView):
 
 
 class ResponseExportView(APIView):
-    """GET /responses/export.csv|xlsx|json?labels=1&questionnaire=…: streamed, staff only."""
+    """GET /responses/export.csv|xlsx|json?labels=1&questionnaire=…: streamed, the rows of
+    the user's scope only; every export is written to the audit log."""
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsStaff]
+    permission_classes = [CanReadRawAnswers]
 
     def get(self, request: Request, extension: str) -> Any:
+        if extension not in {"csv", "json", "xlsx"}:
+            return ApiResponse({"detail": _("Use csv, xlsx or json.")}, status=404)
         filters = ResponseFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        rows = responses_filter(**filters.validated_data)
+        rows = raw_answers_scope(request).filter(responses_filter(**filters.validated_data))
+        unit_code = filters.validated_data.get("unit")
+        audit_record(
+            actor=request.user,
+            action=Action.RAW_EXPORT,
+            obj=None,
+            object_type="survey.response",
+            object_label=f"export.{extension}",
+            after={"filters": dict(request.query_params.items())},
+            unit=AdministrativeUnit.objects.filter(code=unit_code).first() if unit_code else None,
+        )
         language = (
             (request.query_params.get("lang") or get_language() or "vi")
             if request.query_params.get("labels") in {"1", "true", "yes"}
@@ -356,7 +392,7 @@ class ResponseExportView(APIView):
         return reply
 
 
-# --- imports and invitations (staff) -----------------------------------------------------
+# --- imports and invitations (people with the raw-answers capability) -------------------
 
 
 class ImportInput(serializers.Serializer):
@@ -380,11 +416,15 @@ def batch_output(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
+def _unit_ids(scope: Any) -> frozenset[int] | None:
+    return None if scope.everything else scope.unit_ids
+
+
 class ImportView(APIView):
     """POST multipart (version, file, mode=all|good, commit): the row-by-row report."""
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsStaff]
+    permission_classes = [CanReadRawAnswers]
     parser_classes = [MultiPartParser, FormParser]
 
     def post(self, request: Request) -> ApiResponse:
@@ -399,6 +439,7 @@ class ImportView(APIView):
                 mode=data["mode"],
                 commit=data["commit"],
                 user=request.user,
+                unit_ids=_unit_ids(raw_answers_scope(request)),
             )
         except ImportFileInvalid as error:
             return ApiResponse({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
@@ -412,17 +453,22 @@ class CampaignFirmsView(APIView):
     """
 
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsStaff]
+    permission_classes = [CanReadRawAnswers]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    def _campaign(self, request: Request, code: str) -> Campaign:
+        # A campaign over the whole tree (no scope) belongs to full-scope users only.
+        campaigns = raw_answers_scope(request).filter(Campaign.objects.all(), "scope")
+        return get_object_or_404(campaigns, code=code)
+
     def get(self, request: Request, code: str) -> ApiResponse:
-        campaign = get_object_or_404(Campaign, code=code)
+        campaign = self._campaign(request, code)
         return ApiResponse({"campaign": campaign.code, "tracking": campaign_tracking(campaign)})
 
     def post(self, request: Request, code: str) -> ApiResponse:
         from django.db import transaction
 
-        campaign = get_object_or_404(Campaign, code=code)
+        campaign = self._campaign(request, code)
         upload = request.data.get("file")
         if upload is None:
             return ApiResponse({"file": [_("Upload a .csv or .xlsx file.")]}, status=400)

@@ -6,6 +6,8 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from org.access import capability
+from org.permissions import Capability, Scope, has_capability, units_in_scope
 from survey.models import ApiClient
 from survey.services import api_client_authenticate
 
@@ -36,18 +38,22 @@ def api_client_of(request: Request) -> ApiClient | None:
     return request.auth if isinstance(request.auth, ApiClient) else None
 
 
-class IsApiClientOrStaff(permissions.BasePermission):
-    """A system with an API key (scoped to its units), or a staff member (any unit)."""
+class IsApiClientOrRawAnswers(permissions.BasePermission):
+    """A system with an API key (scoped to its units by the client), or a person holding
+    the raw-answers capability (scoped by org.permissions.units_in_scope)."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if api_client_of(request) is not None:
             return True
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        return has_capability(request.user, Capability.RAW_ANSWERS)
 
 
-class IsStaff(permissions.BasePermission):
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+# Reading raw answers, importing, firm lists: people with the capability, never keys.
+CanReadRawAnswers = capability(Capability.RAW_ANSWERS)
+
+
+def raw_answers_scope(request: Request) -> Scope:
+    return units_in_scope(request.user, Capability.RAW_ANSWERS)
 
 
 AUTHENTICATION = [

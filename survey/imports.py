@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +25,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from org.models import AdministrativeUnit
 from questionnaires.definition import Definition, label
 from questionnaires.models import QuestionnaireVersion
 from survey.answers import answers_clean, text_normalise
 from survey.exports import spreadsheet_safe
 from survey.layout import LIST_SEPARATOR, META_COLUMNS, Column, answer_columns, value_labels
-from survey.models import AdministrativeUnit, Channel, ImportBatch, Response, Source
+from survey.models import Channel, ImportBatch, Response, Source
 from survey.privacy import answers_hash
 from survey.services import answers_scrub, calculated_values
 
@@ -168,9 +170,13 @@ def _row_key(version_id: int, form_id: str, content: str, occurrence: int) -> st
 
 
 def rows_check(
-    version: QuestionnaireVersion, header: list[str], rows: list[list[str]]
+    version: QuestionnaireVersion,
+    header: list[str],
+    rows: list[list[str]],
+    unit_ids: Collection[int] | None = None,
 ) -> tuple[list[RowCheck], list[dict[str, Any]]]:
-    """Check every row; return the checks and the file-level problems."""
+    """Check every row; return the checks and the file-level problems. With ``unit_ids``
+    (the importer's scope), a unit outside it reads as unknown: nothing leaks."""
     definition: Definition = version.definition
     columns = answer_columns(definition)
     by_name = {c.name: c for c in columns}
@@ -201,6 +207,8 @@ def rows_check(
         for name, c in by_name.items()
     }
     units = dict(AdministrativeUnit.objects.values_list("code", "id"))
+    if unit_ids is not None:
+        units = {code: pk for code, pk in units.items() if pk in unit_ids}
     channels = {c.value for c in Channel}
     position = {name: i for i, name in enumerate(header)}
     occurrences: Counter[str] = Counter()
@@ -282,15 +290,17 @@ def import_batch_run(
     mode: str,
     commit: bool,
     user: AbstractBaseUser | AnonymousUser | None = None,
+    unit_ids: Collection[int] | None = None,
 ) -> ImportBatch:
     """Check a file and, when ``commit``, import it. Always returns the batch with its report.
 
     ``mode`` 'all': any bad row imports nothing. 'good': good rows are imported, bad ones
-    reported. Rows imported before (same identity) are counted as duplicates, never
+    reported. ``unit_ids``: the units the importer may write to (None: all). Rows
+    imported before (same identity) are counted as duplicates, never
     imported twice. A file that cannot be read raises ImportFileInvalid.
     """
     header, rows = table_read(file_name, content)
-    checks, problems = rows_check(version, header, rows)
+    checks, problems = rows_check(version, header, rows, unit_ids)
     keys = [c.key for c in checks]
     known = set(Response.objects.filter(import_key__in=keys).values_list("import_key", flat=True))
     bad = [c for c in checks if c.errors]

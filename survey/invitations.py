@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from org.models import AdministrativeUnit
 from questionnaires.definition import label
 from questionnaires.selectors import version_current
 from survey.imports import table_read
-from survey.models import AdministrativeUnit, Campaign, Firm, Invitation
+from survey.models import Campaign, Firm, Invitation
 from survey.services import invitation_url, token_new
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Collection: administrative units, service transactions, invitations and responses.
+"""Collection: service transactions, invitations and responses.
 
 Personal data of a transaction (names, phone numbers, ID numbers) never enters these
 tables: a ServiceTransaction keeps only what weighting needs (unit, procedure, sector,
@@ -9,50 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from org.models import AdministrativeUnit
 from questionnaires.models import QuestionnaireVersion
-
-
-class UnitLevel(models.Model):
-    """A tier of the administrative map (province, district, commune/ward, department).
-
-    Levels are data: the 2025 reform removed the district tier, older rounds keep it.
-    """
-
-    code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("0 = top of the tree"))
-
-    class Meta:
-        ordering = ["rank", "code"]
-        verbose_name = _("unit level")
-        verbose_name_plural = _("unit levels")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class AdministrativeUnit(models.Model):
-    code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
-    level = models.ForeignKey(UnitLevel, on_delete=models.PROTECT, related_name="units")
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
-    )
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_to = models.DateField(_("valid to"), null=True, blank=True)
-    successors = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="predecessors"
-    )
-
-    class Meta:
-        ordering = ["level__rank", "code"]
-        verbose_name = _("administrative unit")
-        verbose_name_plural = _("administrative units")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Channel(models.TextChoices):

@@ -2,10 +2,13 @@
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import QuerySet
 
-from survey.models import AdministrativeUnit, Campaign, Invitation, Response
+from org.models import AdministrativeUnit
+from org.permissions import Capability, units_in_scope
+from survey.models import Campaign, ImportBatch, Invitation, Response
 
 
 def unit_parents() -> dict[int, int | None]:
@@ -95,3 +98,11 @@ def responses_filter(
     if submitted_to:
         rows = rows.filter(submitted_at__lt=submitted_to)
     return rows
+
+
+def import_batches_visible(*, user: Any) -> QuerySet[ImportBatch]:
+    """A batch has no unit of its own (a file may span units): full-scope users see every
+    batch, others only their own, so nobody sees another unit's imports."""
+    if units_in_scope(user, Capability.RAW_ANSWERS).everything:
+        return ImportBatch.objects.all()
+    return ImportBatch.objects.filter(created_by=user)

@@ -17,13 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from org.models import AdministrativeUnit
+from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
 from questionnaires.selectors import version_current
 from survey.answers import FieldErrors, answers_clean, value_normalise
 from survey.models import (
-    AdministrativeUnit,
     ApiClient,
     Campaign,
     CampaignQuota,
@@ -98,14 +99,25 @@ def _key_hash(key: str) -> str:
 
 
 @transaction.atomic
-def api_client_create(*, name: str, units: Sequence[AdministrativeUnit]) -> tuple[ApiClient, str]:
-    """A new client and its key, ``hl_<prefix>.<secret>``; the key is never stored."""
+def api_client_create(
+    *, name: str, units: Sequence[AdministrativeUnit], actor: Any = None
+) -> tuple[ApiClient, str]:
+    """A new client and its key, ``hl_<prefix>.<secret>``; the key is never stored (nor
+    audited: the audit entry keeps the prefix only)."""
     prefix = secrets.token_hex(6)
     key = f"hl_{prefix}.{secrets.token_urlsafe(32)}"
     client = ApiClient(name=name, key_prefix=prefix, key_hash=_key_hash(key))
     client.full_clean()
     client.save()
     client.units.set(units)
+    audit_record(
+        actor=actor,
+        action=Action.API_KEY_CREATE,
+        obj=client,
+        after={"name": name, "key_prefix": prefix, "units": sorted(u.code for u in units)},
+        # A key for one unit is that unit's business; wider keys are system-wide.
+        unit=units[0] if len(units) == 1 else None,
+    )
     return client, key
 
 

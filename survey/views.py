@@ -10,7 +10,6 @@ also used by scripts and tests).
 import logging
 from typing import Any
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,9 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from org.access import capability_required
+from org.models import AdministrativeUnit
+from org.permissions import Capability, units_in_scope
 from questionnaires.definition import Definition, Question, label
 from questionnaires.logic import is_shown
 from questionnaires.models import QuestionnaireVersion
@@ -29,10 +31,10 @@ from survey.imports import (
     report_csv,
     template_filename,
 )
-from survey.models import AdministrativeUnit, Campaign, ImportBatch, Invitation, ResponseDraft
+from survey.models import Campaign, ImportBatch, Invitation, ResponseDraft
 from survey.privacy import client_hash, request_rate_limited
 from survey.qr import qr_png, qr_svg
-from survey.selectors import invitation_by_token
+from survey.selectors import import_batches_visible, invitation_by_token
 from survey.services import (
     AnswersInvalid,
     SurveyClosed,
@@ -363,13 +365,14 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
 # --- staff: bulk import ---------------------------------------------------------------------
 
 
-@staff_member_required
+@capability_required(Capability.RAW_ANSWERS)
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
     versions = QuestionnaireVersion.objects.select_related("questionnaire").order_by(
         "questionnaire__code", "-number"
     )
     batch, error = None, ""
+    scope = units_in_scope(request.user, Capability.RAW_ANSWERS)
     if request.method == "POST":
         version = versions.filter(pk=request.POST.get("version") or 0).first()
         upload = request.FILES.get("file")
@@ -385,6 +388,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     mode=mode,
                     commit=request.POST.get("_action") == "import",
                     user=request.user,
+                    unit_ids=None if scope.everything else scope.unit_ids,
                 )
             except ImportFileInvalid as invalid:
                 error = str(invalid)
@@ -395,13 +399,15 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "versions": versions,
             "batch": batch,
             "error": error,
-            "recent": ImportBatch.objects.select_related("version__questionnaire")[:10],
+            "recent": import_batches_visible(user=request.user).select_related(
+                "version__questionnaire"
+            )[:10],
         },
         status=400 if error else 200,
     )
 
 
-@staff_member_required
+@capability_required(Capability.RAW_ANSWERS)
 def import_template_download(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(
         QuestionnaireVersion.objects.select_related("questionnaire"), pk=version_id
@@ -415,9 +421,9 @@ def import_template_download(request: HttpRequest, version_id: int) -> HttpRespo
     return reply
 
 
-@staff_member_required
+@capability_required(Capability.RAW_ANSWERS)
 def import_report_download(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = get_object_or_404(ImportBatch, pk=batch_id)
+    batch = get_object_or_404(import_batches_visible(user=request.user), pk=batch_id)
     reply = HttpResponse(report_csv(batch), content_type="text/csv; charset=utf-8")
     reply["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-report.csv"'
     return reply

@@ -2,13 +2,16 @@
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
+from django.test import Client
+
 from analysis.models import SurveyRound
+from org.models import AdministrativeUnit, Membership, Role, UnitLevel
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
     questionnaire_save_draft,
 )
-from survey.models import AdministrativeUnit, UnitLevel
 
 
 def sipas_version():
@@ -31,6 +34,23 @@ def province_with_communes(codes: tuple[str, ...] = ("X1", "X2")) -> Administrat
             code=code, defaults={"name": f"Xã {code}", "level": commune_level, "parent": province}
         )
     return province
+
+
+def member(username: str, role: Role | str, unit: AdministrativeUnit | None = None, **extra):
+    """A user holding ``role`` over ``unit`` and its subtree (default: the test province
+    P). How a test makes a statistician in scope, an officer of X1, a designer …:
+    ``member("stat", Role.STATISTICIAN)``, ``member("o1", Role.OFFICER, x1)``."""
+    unit = unit or province_with_communes(())
+    user = get_user_model().objects.create_user(username, password="x", **extra)
+    Membership.objects.create(user=user, role=role, unit=unit)
+    return user
+
+
+def signed_in(username: str, role: Role | str, unit: AdministrativeUnit | None = None) -> Client:
+    """A test client signed in as ``member(username, role, unit)``."""
+    client = Client()
+    client.force_login(member(username, role, unit))
+    return client
 
 
 def survey_round(province: AdministrativeUnit, version, *, published: bool = True) -> SurveyRound:

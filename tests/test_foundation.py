@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from analysis.models import AnalysisRun, Estimate
+from org.models import Membership
 from survey.models import Response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,11 +95,18 @@ def test_demo_loads_analyses_and_is_idempotent(celery_worker):
     results = Client().get("/results/")
     assert results.status_code == 200
     assert "Tỉnh Minh Hòa" in results.content.decode()
+    assert sorted(Membership.objects.values_list("user__username", "role")) == [
+        ("canbo", "officer"),
+        ("lanhdao", "leader"),
+        ("thietke", "designer"),
+        ("thongke", "statistician"),
+    ]
 
 
 @pytest.mark.django_db
 def test_language_switch_keeps_the_page_and_its_query():
-    page = Client().get("/results/?round=r1&x=%C4%91").content.decode()
-    assert 'href="/results/?round=r1&amp;x=%C4%91&amp;lang=en"' in page
-    english = Client().get("/results/?round=r1&lang=en").content.decode()
-    assert 'href="/results/?round=r1&amp;lang=vi"' in english
+    # (not ?round=: a round nobody may see is a 404 since roles are scoped to units)
+    page = Client().get("/results/?sort=code&x=%C4%91").content.decode()
+    assert 'href="/results/?sort=code&amp;x=%C4%91&amp;lang=en"' in page
+    english = Client().get("/results/?sort=code&lang=en").content.decode()
+    assert 'href="/results/?sort=code&amp;lang=vi"' in english

@@ -5,13 +5,19 @@ import math
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from analysis.models import AnalysisRun, Estimate
 from analysis.services import analysis_run_start
+from org.models import Role
 from survey.models import Response
-from tests.factories import province_with_communes, sipas_answers, sipas_version, survey_round
+from tests.factories import (
+    province_with_communes,
+    signed_in,
+    sipas_answers,
+    sipas_version,
+    survey_round,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -53,8 +59,7 @@ def test_transaction_to_published_estimate(celery_worker: object) -> None:
     version = sipas_version()
     province = province_with_communes(("X1", "X2"))
     round_ = survey_round(province, version)
-    system = Client()
-    system.force_login(get_user_model().objects.create_user("one-stop", is_staff=True))
+    system = signed_in("one-stop", Role.OFFICER, province)
 
     # when the one-stop shop registers 4 transactions in X1 and 2 in X2 …
     x1 = [_register(system, f"X1-{i}", "X1") for i in range(4)]
@@ -95,8 +100,7 @@ def test_unpublished_round_is_hidden_from_anonymous_readers(celery_worker: objec
     version = sipas_version()
     province = province_with_communes(("X1",))
     round_ = survey_round(province, version, published=False)
-    staff = Client()
-    staff.force_login(get_user_model().objects.create_user("statistician", is_staff=True))
+    staff = signed_in("statistician", Role.STATISTICIAN, province)
     path = _register(staff, "T-1", "X1")
     assert _answer(path, 5) == 302
 
@@ -114,8 +118,7 @@ def test_published_estimates_export_as_utf8_csv(celery_worker: object) -> None:
     version = sipas_version()
     province = province_with_communes(("X1",))
     round_ = survey_round(province, version)
-    staff = Client()
-    staff.force_login(get_user_model().objects.create_user("stat", is_staff=True))
+    staff = signed_in("stat", Role.STATISTICIAN, province)
     assert _answer(_register(staff, "T-1", "X1"), 5) == 302
     _wait(analysis_run_start(survey_round=round_))
 

@@ -4,11 +4,11 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from org.models import Role
 from questionnaires.models import Questionnaire, QuestionnaireVersion
+from tests.factories import member
 from tests.questionnaires.helpers import question, small
 
 pytestmark = pytest.mark.django_db
@@ -17,17 +17,16 @@ API = "/api/v1/questionnaires/"
 
 @pytest.fixture
 def designer() -> APIClient:
-    user = get_user_model().objects.create_user("designer", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="change_questionnaire"))
     client = APIClient()
-    client.force_authenticate(user)
+    client.force_authenticate(member("designer", Role.DESIGNER))
     return client
 
 
 @pytest.fixture
 def reader() -> APIClient:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("reader", password="x"))
+    # Any role reads questionnaires (a statistician picks versions); only designers write.
+    client.force_authenticate(member("reader", Role.STATISTICIAN))
     return client
 
 

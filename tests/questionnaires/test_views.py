@@ -4,8 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from org.models import Role
 from questionnaires import services
 from questionnaires.models import Questionnaire
+from tests.factories import member
 from tests.questionnaires.helpers import small
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client_designer(client: Client) -> Client:
-    client.force_login(get_user_model().objects.create_superuser("d", "d@example.org", "x"))
+    client.force_login(member("d", Role.DESIGNER))
     return client
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from survey.models import AdministrativeUnit
+from org.models import AdministrativeUnit
 from survey.services import Registration, transaction_register
 from tests.factories import province_with_communes, sipas_answers, sipas_version
 

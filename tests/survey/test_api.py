@@ -4,12 +4,13 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from openpyxl import load_workbook
 
+from org.models import Role
 from survey.models import Invitation, Response, ServiceTransaction
 from survey.services import api_client_create, response_submit
+from tests.factories import signed_in
 from tests.survey.conftest import answers, register
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +34,9 @@ def _system(units):
 
 
 @pytest.fixture
-def staff():
-    client = Client()
-    client.force_login(get_user_model().objects.create_user("staff", is_staff=True))
-    return client
+def staff(province):
+    # A statistician of the whole test province: every raw answer of P, X1, X2.
+    return signed_in("staff", Role.STATISTICIAN, province)
 
 
 def test_registration_needs_a_key_or_staff(version, x1):

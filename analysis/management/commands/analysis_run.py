@@ -19,7 +19,7 @@ class Command(BaseCommand):
             codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "none"
             raise CommandError(f"No survey round {round!r} (rounds: {codes})", returncode=2)
         try:
-            run = analysis_run_start(survey_round=survey_round)
+            run = analysis_run_start(survey_round=survey_round, actor="manage.py analysis_run")
         except RunInProgress as busy:
             raise CommandError(
                 f"Round {round!r} already has run {busy.run.pk} {busy.run.status}"

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         )
         survey_round = SurveyRound.objects.get(code=ROUND_CODE)
         if run_latest(survey_round=survey_round) is None:
-            run = analysis_run_start(survey_round=survey_round)
+            run = analysis_run_start(survey_round=survey_round, actor="manage.py load_demo")
             self.stdout.write(f"Analysis run {run.pk} started")
             deadline = time.monotonic() + wait
             while run.status not in self.FINISHED and time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from survey.models import AdministrativeUnit
+from org.models import AdministrativeUnit
 from survey.services import api_client_create
 
 
@@ -17,5 +17,7 @@ class Command(BaseCommand):
         missing = set(codes) - {u.code for u in units}
         if missing:
             raise CommandError(f"unknown units: {', '.join(sorted(missing))}")
-        client, key = api_client_create(name=str(options["name"]), units=units)
+        client, key = api_client_create(
+            name=str(options["name"]), units=units, actor="manage.py survey_api_client"
+        )
         self.stdout.write(f"client {client.pk}: {key}\n(shown once: store it now)")

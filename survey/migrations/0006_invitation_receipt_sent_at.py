@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('survey', '0004_import_report_blank'),
+        ('survey', '0005_units_moved_to_org'),
     ]
 
     operations = [

@@ -19,7 +19,7 @@ def close_duplicate_active_runs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analysis', '0002_response_extract'),
+        ('analysis', '0003_response_extract'),
     ]
 
     operations = [
