@@ -31,17 +31,28 @@ class EstimateOutput(serializers.ModelSerializer):
             "unit",
             "unit_name",
             "level",
+            "statistic",
             "component",
+            "domain_variable",
+            "domain_value",
             "estimate",
             "se",
             "ci_low",
             "ci_high",
+            "ci_method",
+            "df",
             "n",
+            "n_effective",
+            "deff",
+            "unweighted",
+            "suppressed",
+            "suppressed_reason",
         ]
 
 
 class EstimateList(generics.ListAPIView):
-    """GET /api/v1/estimates/?round=&unit=&component=&level="""
+    """GET /api/v1/estimates/?round=&run=&unit=&level=&statistic=&component=&domain_variable=
+    &domain_value= — the latest successful run of each round (or ``run``)."""
 
     serializer_class = EstimateOutput
     permission_classes = [permissions.AllowAny]
@@ -54,6 +65,9 @@ class EstimateList(generics.ListAPIView):
             "unit": "unit__code",
             "component": "component",
             "level": "unit__level__code",
+            "statistic": "statistic",
+            "domain_variable": "domain_variable",
+            "domain_value": "domain_value",
         }
         for parameter, field in filters.items():
             value = request.query_params.get(parameter)

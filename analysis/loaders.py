@@ -4,6 +4,7 @@ extracts (analysis/extracts.py), which the caller refreshes first."""
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db.models import Count
@@ -18,20 +19,25 @@ from survey.models import ServiceTransaction
 
 @dataclass(frozen=True)
 class RoundData:
-    """Everything the element indices need, one row per response.
+    """A round's respondents as arrays, one row per response in response-id order.
 
-    satisfied, valid: (n_responses, n_components) counts of satisfied / valid answers.
-    cell: (n_responses,) index into cell_population (unit × sector of the transaction).
-    leaf_unit: (n_responses,) id of the unit the response belongs to.
+    satisfied, valid: (n, k) counts of satisfied / valid answers per component.
+    items, values: scored items (m,) and their answers (n, m), NaN when not valid;
+    item_satisfied: the values counted as satisfied for each item.
+    leaf_unit: (n,) id of the unit the response belongs to.
+    columns: respondent variables by name (unit, sector, channel, profile and
+    question codes), (n,) strings with "" for no answer.
     """
 
     components: list[str]
     satisfied: np.ndarray
     valid: np.ndarray
-    cell: np.ndarray
-    cell_population: np.ndarray
+    items: list[str]
+    values: np.ndarray
+    item_satisfied: list[list[float]]
     leaf_unit: np.ndarray
     unit_parent: dict[int, int | None]
+    columns: dict[str, np.ndarray]
     fingerprint: str
 
 
@@ -47,13 +53,24 @@ def _micros(moment: dt.datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def round_load(survey_round: SurveyRound) -> RoundData:
+# Respondent variables that are fields of the response, not answers.
+RESPONSE_COLUMNS = {
+    "sector": "@sector",
+    "channel": "@channel",
+    "firm_size": "@firm_size",
+    "firm_sector": "@firm_sector",
+    "ownership": "@ownership",
+}
+
+
+def round_load(survey_round: SurveyRound, variables: list[str] | None = None) -> RoundData:
     """Read a round from the versions' columnar extracts (refresh them first).
 
     A round's responses: transaction-linked ones by the transaction's completion time,
     the rest (firm invitations, open links, paper imports) by submission time — the
-    extract's ``at_us`` column.
+    extract's ``at_us`` column. ``variables``: respondent variables to read as well.
     """
+    wanted = [v for v in (variables or ["unit", "sector"]) if v != "unit"]
     unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
     in_scope = np.fromiter(_subtree(unit_parent, survey_round.scope_id), dtype=np.int64)
     start, end = _micros(survey_round.period_start), _micros(survey_round.period_end)
@@ -62,10 +79,12 @@ def round_load(survey_round: SurveyRound) -> RoundData:
     for version in round_versions(survey_round):
         items = scored_items(version.definition)
         names = [item.get("answer_path") or item["code"] for item in items]
+        present = set(extract_columns_names(version))
+        text = [_column_of(v) for v in wanted if _column_of(v) in present]
         table = extract_read(
             version=version,
-            columns=["@response_id", "@unit_id", "@sector", "@at_us", *names],
-            dictionary=["@sector"],
+            columns=["@response_id", "@unit_id", "@at_us", *names, *text],
+            dictionary=text,
         )
         unit = table.column("@unit_id").fill_null(-1).to_numpy()
         at = table.column("@at_us").to_numpy()
@@ -75,78 +94,115 @@ def round_load(survey_round: SurveyRound) -> RoundData:
             parts.append((items, names, table, None if keep.all() else keep))
     components = sorted({item["scoring"]["component"] for items, *_ in parts for item in items})
     column = {c: j for j, c in enumerate(components)}
+    item_names: list[str] = []
+    item_satisfied: list[list[float]] = []
+    for items, names, *_rest in parts:
+        for item, name in zip(items, names, strict=True):
+            if name not in item_names:
+                item_names.append(name)
+                item_satisfied.append(list(item["scoring"].get("satisfied", [4, 5])))
 
     n = sum(table.num_rows if keep is None else int(keep.sum()) for _i, _n, table, keep in parts)
     satisfied = np.zeros((n, len(components)))
     valid = np.zeros((n, len(components)))
+    values = np.full((n, len(item_names)), np.nan)
     offset = 0
     for items, names, table, keep in parts:
         size = table.num_rows if keep is None else int(keep.sum())
         rows = slice(offset, offset + size)
         for item, name in zip(items, names, strict=True):
-            values = _rows(number_column(table, name), keep)
+            answer = _rows(number_column(table, name), keep)
             j = column[item["scoring"]["component"]]
-            valid[rows, j] += ~np.isnan(values)
-            satisfied[rows, j] += np.isin(values, item["scoring"].get("satisfied", [4, 5]))
+            valid[rows, j] += ~np.isnan(answer)
+            satisfied[rows, j] += np.isin(answer, item["scoring"].get("satisfied", [4, 5]))
+            values[rows, item_names.index(name)] = answer
         offset += size
     ids = _concat(parts, "@response_id")
-    units = _concat(parts, "@unit_id")
     # Response-id order, whatever the versions: the same answers give the same arrays.
     order = np.argsort(ids, kind="stable")
-    satisfied, valid, leaf_unit = satisfied[order], valid[order], units[order]
-    sector_names, sector_code = _sector_codes(parts)
-    sector_code = sector_code[order]
-    width = max(len(sector_names), 1)
-    # Cells: unit × sector, coded without a Python loop over respondents.
-    keys, cell = np.unique(leaf_unit * width + sector_code, return_inverse=True)
-    cell_keys = [(key // width, sector_names[key % width]) for key in keys.tolist()]
-    cell_index = {key: k for k, key in enumerate(cell_keys)}
-    frame = (
-        ServiceTransaction.objects.filter(
-            unit_id__in=in_scope.tolist(),
-            completed_at__range=(survey_round.period_start, survey_round.period_end),
-        )
-        .values("unit_id", "sector")
-        .annotate(count=Count("id"))
-    )
-    population = np.zeros(len(cell_keys))
-    for entry in frame:
-        k = cell_index.get((entry["unit_id"], entry["sector"]))
-        if k is not None:
-            population[k] = entry["count"]
-    cell = cell.astype(np.int64)
+    satisfied, valid, values = satisfied[order], valid[order], values[order]
+    leaf_unit = _concat(parts, "@unit_id")[order]
+    columns = {"unit": leaf_unit.astype(str)}
+    for variable in wanted:
+        columns[variable] = _text(parts, _column_of(variable))[order]
+
     digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(satisfied).tobytes())
-    digest.update(np.ascontiguousarray(valid).tobytes())
-    digest.update(np.ascontiguousarray(population).tobytes())
-    digest.update(repr((cell_keys, components)).encode())
+    for array in (ids[order], satisfied, valid, values):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    for name in sorted(columns):
+        digest.update(name.encode())
+        digest.update("\x1f".join(columns[name].tolist()).encode())
+    digest.update(repr((components, item_names)).encode())
     return RoundData(
         components=components,
         satisfied=satisfied,
         valid=valid,
-        cell=cell,
-        cell_population=population,
-        leaf_unit=leaf_unit.astype(np.int64),
+        items=item_names,
+        values=values,
+        item_satisfied=item_satisfied,
+        leaf_unit=leaf_unit,
         unit_parent=unit_parent,
+        columns=columns,
         fingerprint=digest.hexdigest(),
     )
 
 
-def _sector_codes(parts: list) -> tuple[list[str], np.ndarray]:
-    """Sorted distinct sectors and each row's index among them, from the dictionary-
-    encoded chunks (no string per respondent is ever made)."""
-    chunks = [
-        (chunk, keep) for _i, _n, table, keep in parts for chunk in table.column("@sector").chunks
+def round_frame(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]:
+    """The round's frame: its stored cells (uploaded or computed), else the registered
+    transactions of its units and period, by unit × sector × channel."""
+    stored = list(survey_round.frame_cells.values_list("unit_id", "sector", "channel", "count"))
+    if not stored:
+        unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+        stored = list(
+            ServiceTransaction.objects.filter(
+                unit_id__in=list(_subtree(unit_parent, survey_round.scope_id)),
+                completed_at__range=(survey_round.period_start, survey_round.period_end),
+            )
+            .values("unit_id", "sector", "channel")
+            .annotate(count=Count("id"))
+            .values_list("unit_id", "sector", "channel", "count")
+        )
+    return [
+        ({"unit": str(unit), "sector": sector, "channel": channel}, float(count))
+        for unit, sector, channel, count in stored
     ]
-    names = sorted({name for chunk, _k in chunks for name in chunk.dictionary.to_pylist()})
-    position = {name: k for k, name in enumerate(names)}
-    codes, start = [], 0
-    for chunk, keep in chunks:
-        recode = np.array([position[name] for name in chunk.dictionary.to_pylist()], np.int64)
-        chunk_keep = None if keep is None else keep[start : start + len(chunk)]
-        codes.append(_rows(recode[chunk.indices.to_numpy(zero_copy_only=False)], chunk_keep))
-        start += len(chunk)
-    return names, np.concatenate(codes) if codes else np.zeros(0, np.int64)
+
+
+def round_margins(survey_round: SurveyRound) -> dict[str, dict[str, float]]:
+    margins: dict[str, dict[str, float]] = {}
+    for variable, category, target in survey_round.margins.values_list(
+        "variable", "category", "target"
+    ):
+        margins.setdefault(variable, {})[category] = target
+    return margins
+
+
+def extract_columns_names(version: QuestionnaireVersion) -> list[str]:
+    from analysis.extracts import FIXED, extract_columns
+
+    return [name for name, _type in FIXED] + [c.name for c in extract_columns(version.definition)]
+
+
+def _column_of(variable: str) -> str:
+    return RESPONSE_COLUMNS.get(variable, variable)
+
+
+def _text(parts: list, name: str) -> np.ndarray:
+    """A text column over every part as strings ("" for missing or absent columns)."""
+    out = []
+    for _i, _n, table, keep in parts:
+        if name not in table.column_names:
+            size = table.num_rows if keep is None else int(keep.sum())
+            out.append(np.full(size, "", dtype=object))
+            continue
+        chunks = []
+        for chunk in table.column(name).chunks:
+            labels = np.asarray([*chunk.dictionary.to_pylist(), ""], dtype=object)
+            codes = chunk.indices.fill_null(len(labels) - 1).to_numpy(zero_copy_only=False)
+            chunks.append(labels[codes])
+        joined = np.concatenate(chunks) if chunks else np.zeros(0, dtype=object)
+        out.append(_rows(joined, keep))
+    return np.concatenate(out).astype(str) if out else np.zeros(0, dtype=str)
 
 
 def _concat(parts: list, name: str) -> np.ndarray:

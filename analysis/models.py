@@ -26,6 +26,11 @@ class SurveyRound(models.Model):
     published = models.BooleanField(
         _("published"), default=False, help_text=_("Published results can be read by anyone.")
     )
+    # The statistician's instrument, validated by analysis/round_config.py.
+    sample_plan = models.JSONField(_("sample plan"), default=dict, blank=True)
+    weighting = models.JSONField(_("weighting scheme"), default=list, blank=True)
+    estimation = models.JSONField(_("estimation spec"), default=dict, blank=True)
+    publication = models.JSONField(_("publication rule"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-period_start"]
@@ -66,6 +71,8 @@ class AnalysisRun(models.Model):
         help_text=_("Hash of the inputs: the same inputs give the same run."),
     )
     error = models.TextField(blank=True)
+    # Weight diagnostics: Kish deff, effective n, quantiles, g-range, trimmed, margins.
+    diagnostics = models.JSONField(_("weight diagnostics"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -85,29 +92,99 @@ class AnalysisRun(models.Model):
 
 
 class Estimate(models.Model):
-    """A weighted estimate with its design-based standard error."""
+    """A weighted estimate of one statistic of one item in one domain, with its
+    design-based standard error, CI, design effect and publication flag."""
 
     run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="estimates")
-    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="estimates")
+    statistic = models.CharField(_("statistic"), max_length=32, default="element_index")
+    # The element (component) or item the statistic is about.
     component = models.CharField(_("component"), max_length=64)
+    # Domain: a unit of the tree ("unit"), or a profile variable's category over the
+    # round's scope unit (e.g. "sex" = "female").
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="estimates")
+    domain_variable = models.CharField(_("domain variable"), max_length=64, default="unit")
+    domain_value = models.CharField(_("domain value"), max_length=200, blank=True)
     estimate = models.FloatField(_("estimate"))
     se = models.FloatField(_("standard error"))
     ci_low = models.FloatField(_("95% CI low"))
     ci_high = models.FloatField(_("95% CI high"))
+    ci_method = models.CharField(_("CI method"), max_length=16, default="wald")
+    df = models.FloatField(_("degrees of freedom"), null=True, blank=True)
     n = models.PositiveIntegerField(_("respondents"))
+    n_effective = models.FloatField(_("effective n"), null=True, blank=True)
+    deff = models.FloatField(_("design effect"), null=True, blank=True)
+    unweighted = models.FloatField(_("unweighted estimate"), null=True, blank=True)
+    suppressed = models.BooleanField(_("suppressed"), default=False)
+    suppressed_reason = models.CharField(_("why suppressed"), max_length=200, blank=True)
 
     class Meta:
-        ordering = ["run", "unit__code", "component"]
+        ordering = [
+            "run",
+            "statistic",
+            "unit__code",
+            "domain_variable",
+            "domain_value",
+            "component",
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "unit", "component"], name="estimate_run_unit_component_unique"
+                fields=["run", "statistic", "component", "unit", "domain_variable", "domain_value"],
+                name="estimate_run_statistic_item_domain_unique",
             )
         ]
         verbose_name = _("estimate")
         verbose_name_plural = _("estimates")
 
     def __str__(self) -> str:
-        return f"{self.unit_id} {self.component} {self.estimate:.3f}"
+        return f"{self.unit_id} {self.statistic} {self.component} {self.estimate:.3f}"
+
+
+class FrameCell(models.Model):
+    """Transactions of a round's frame in one unit × sector × channel cell."""
+
+    class Source(models.TextChoices):
+        TRANSACTIONS = "transactions", _("Registered transactions")
+        UPLOAD = "upload", _("Uploaded")
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="frame_cells")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(_("sector"), max_length=64, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    count = models.PositiveIntegerField(_("transactions"))
+    source = models.CharField(max_length=16, choices=Source.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "unit", "sector", "channel"], name="frame_cell_unique"
+            )
+        ]
+        verbose_name = _("frame cell")
+        verbose_name_plural = _("frame cells")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.sector} {self.channel}: {self.count}"
+
+
+class MarginTarget(models.Model):
+    """A population total of one category of a margin (e.g. sex = female: 51,200)."""
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="margins")
+    variable = models.CharField(_("variable"), max_length=130)
+    category = models.CharField(_("category"), max_length=200)
+    target = models.FloatField(_("population total"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "variable", "category"], name="margin_target_unique"
+            )
+        ]
+        verbose_name = _("margin target")
+        verbose_name_plural = _("margin targets")
+
+    def __str__(self) -> str:
+        return f"{self.variable}={self.category}: {self.target:g}"
 
 
 class ResponseExtract(models.Model):

@@ -47,6 +47,11 @@ def estimates_current(*, user: Any) -> QuerySet[Estimate]:
         Exists(newer)
     )
     estimates = estimates.filter(_published_or_in_scope(user, "run__round__"))
+    # Suppressed cells (publication rule) are stored for statisticians, never public.
+    seeing = units_in_scope(user, Capability.UNPUBLISHED)
+    if not seeing.everything:
+        hidden = Q(suppressed=True) & ~Q(run__round__scope__in=seeing.unit_ids)
+        estimates = estimates.exclude(hidden) if seeing else estimates.exclude(suppressed=True)
     return estimates.select_related("run__round", "unit__level").order_by(
         "run__round__code", "unit__level__rank", "unit__code", "component"
     )

@@ -7,7 +7,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analysis.element_index import UnitEstimates
+from analysis.compute import Computed
 from analysis.models import AnalysisRun, Estimate, SurveyRound
 from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
@@ -83,29 +83,40 @@ def analysis_run_progress(
 def analysis_run_store(
     *,
     run: AnalysisRun,
-    components: list[str],
-    result: UnitEstimates,
+    computed: Computed,
     n_responses: int,
     fingerprint: str,
     store_started: float | None = None,
 ) -> int:
     """Replace the run's estimates (so a retried task stores them once) and close the run,
-    in one transaction: a worker killed mid-store leaves the earlier state whole."""
+    in one transaction: a worker killed mid-store leaves the earlier state whole.
+
+    Profile-variable domains are stored on the round's scope unit.
+    """
     run.estimates.all().delete()
+    scope_id = run.round.scope_id
     rows = [
         Estimate(
             run=run,
-            unit_id=int(unit),
-            component=component,
-            estimate=float(result.estimate[i, j]),
-            se=float(result.se[i, j]),
-            ci_low=float(result.ci_low[i, j]),
-            ci_high=float(result.ci_high[i, j]),
-            n=int(result.n[i, j]),
+            statistic=row.statistic,
+            component=row.item,
+            unit_id=int(row.domain_value) if row.domain_variable == "unit" else scope_id,
+            domain_variable=row.domain_variable,
+            domain_value="" if row.domain_variable == "unit" else row.domain_value[:200],
+            estimate=row.estimate,
+            se=_finite(row.se, 0.0),
+            ci_low=_finite(row.ci_low, row.estimate),
+            ci_high=_finite(row.ci_high, row.estimate),
+            ci_method=row.ci_method,
+            df=_finite(row.df),
+            n=row.n,
+            n_effective=_finite(row.n_effective),
+            deff=_finite(row.deff),
+            unweighted=_finite(row.unweighted),
+            suppressed=row.suppressed,
+            suppressed_reason=row.reason[:200],
         )
-        for i, unit in enumerate(result.domains.tolist())
-        for j, component in enumerate(components)
-        if np.isfinite(result.estimate[i, j])
+        for row in computed.rows
     ]
     Estimate.objects.bulk_create(rows, batch_size=2000)
     run.status = AnalysisRun.Status.SUCCEEDED
@@ -114,6 +125,7 @@ def analysis_run_store(
     run.fingerprint = fingerprint
     run.error = ""
     run.stage, run.progress = "", 100
+    run.diagnostics = computed.diagnostics
     if store_started is not None:
         run.timings = {**run.timings, "store": round(time.perf_counter() - store_started, 3)}
     run.save(
@@ -126,9 +138,37 @@ def analysis_run_store(
             "stage",
             "progress",
             "timings",
+            "diagnostics",
         ]
     )
     return len(rows)
+
+
+def _finite(value: float, default: float | None = None) -> float | None:
+    """NaN and infinities are not numbers a database column or a reader should get."""
+    return float(value) if np.isfinite(value) else default
+
+
+@transaction.atomic
+def round_instrument_update(
+    *, survey_round: SurveyRound, changes: dict[str, Any], actor: Any = None, reason: str = ""
+) -> SurveyRound:
+    """Replace parts of a round's instrument (already validated), audited old → new."""
+    fields = [f for f in ("sample_plan", "weighting", "estimation", "publication") if f in changes]
+    before = {f: getattr(survey_round, f) for f in fields}
+    for name in fields:
+        setattr(survey_round, name, changes[name])
+    survey_round.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=Action.ROUND_CONFIG,
+        obj=survey_round,
+        before=before,
+        after={f: changes[f] for f in fields},
+        reason=reason,
+        unit=survey_round.scope,
+    )
+    return survey_round
 
 
 def analysis_run_fail(*, run_id: int, error: str) -> None:

@@ -1,13 +1,16 @@
 """Celery tasks: load, call, store. Idempotent: re-running a run replaces its estimates,
 and a redelivered task of a finished run does nothing."""
 
+import hashlib
+import json
 import time
 
 from celery import shared_task
 
-from analysis.element_index import ancestor_levels, element_indices
+from analysis.compute import round_compute
 from analysis.extracts import extract_refresh
-from analysis.loaders import round_load, round_versions
+from analysis.loaders import round_frame, round_load, round_margins, round_versions
+from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
 from analysis.services import (
     analysis_run_begin,
     analysis_run_fail,
@@ -15,6 +18,8 @@ from analysis.services import (
     analysis_run_store,
 )
 
+# Part of every run's fingerprint: bump when the computation changes its numbers.
+CODE_VERSION = "analysis-2"
 # Stage → percent done when it starts.
 STAGES = {"extract": 0, "load": 40, "compute": 60, "store": 90}
 
@@ -53,15 +58,18 @@ def analysis_run_execute(self, run_id: int) -> int:
         for version in round_versions(run.round):
             extract_refresh(version=version)  # only the answers after the high-water mark
         stages.enter("load")
-        data = round_load(run.round)
+        scheme, spec = scheme_of(run.round), spec_of(run.round)
+        data = round_load(run.round, variables_needed(scheme, spec))
+        frame, margins = round_frame(run.round), round_margins(run.round)
         stages.enter("compute")
-        levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=run.round.scope_id)
-        result = element_indices(
-            satisfied=data.satisfied,
-            valid=data.valid,
-            cell=data.cell,
-            cell_population=data.cell_population,
-            levels=levels,
+        computed = round_compute(
+            data=data,
+            frame=frame,
+            margins=margins,
+            scheme=scheme,
+            spec=spec,
+            publication=publication_of(run.round),
+            scope_id=run.round.scope_id,
         )
         stages.enter("store")
     except Exception as error:
@@ -70,9 +78,29 @@ def analysis_run_execute(self, run_id: int) -> int:
     run.timings = stages.timings  # "store" is added by the service, inside its transaction
     return analysis_run_store(
         run=run,
-        components=data.components,
-        result=result,
+        computed=computed,
         n_responses=len(data.leaf_unit),
-        fingerprint=data.fingerprint,
+        fingerprint=run_fingerprint(data.fingerprint, frame, margins, scheme, spec, run.round),
         store_started=stages.since,
     )
+
+
+def run_fingerprint(
+    answers: str, frame: list, margins: dict, scheme: list, spec: dict, survey_round
+) -> str:
+    """Every input of a run: the answers read, frame, margins, scheme, spec, publication
+    rule and the code version — the same inputs give the same estimates."""
+    payload = json.dumps(
+        {
+            "answers": answers,
+            "frame": sorted([sorted(keys.items()), count] for keys, count in frame),
+            "margins": margins,
+            "scheme": scheme,
+            "spec": spec,
+            "publication": publication_of(survey_round),
+            "code": CODE_VERSION,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

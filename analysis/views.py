@@ -24,12 +24,17 @@ def results(request: HttpRequest) -> HttpResponse:
     if selected is None:
         raise Http404
     language = get_language() or "vi"
-    estimates = estimates_current(user=request.user).filter(run__round=selected)
+    estimates = estimates_current(user=request.user).filter(
+        run__round=selected,
+        statistic__in=["element_index", "overall"],
+        domain_variable="unit",
+    )
     component_labels = {
         c["code"]: label(c.get("label"), language)
         for version in selected.questionnaire.versions.all()[:1]
         for c in version.definition.get("components", [])
     }
+    component_labels["overall"] = _("Overall index")
     present = {e.component for e in estimates}
     components = [c for c in component_labels if c in present] + sorted(
         present - set(component_labels)
@@ -66,12 +71,21 @@ def results_export(request: HttpRequest) -> HttpResponse:
             _("Unit code"),
             _("Unit"),
             _("Level"),
+            _("Statistic"),
             _("Component"),
+            _("Domain variable"),
+            _("Domain value"),
             _("Estimate"),
             _("Standard error"),
             _("95% CI low"),
             _("95% CI high"),
+            _("CI method"),
+            _("Degrees of freedom"),
             _("Respondents"),
+            _("Effective n"),
+            _("Design effect"),
+            _("Unweighted estimate"),
+            _("Suppressed"),
         ]
     )
     for e in estimates_current(user=request.user).filter(run__round=selected):
@@ -80,12 +94,21 @@ def results_export(request: HttpRequest) -> HttpResponse:
                 e.unit.code,
                 e.unit.name,
                 e.unit.level.code,
+                e.statistic,
                 e.component,
+                e.domain_variable,
+                e.domain_value,
                 repr(e.estimate),
                 repr(e.se),
                 repr(e.ci_low),
                 repr(e.ci_high),
+                e.ci_method,
+                "" if e.df is None else repr(e.df),
                 e.n,
+                "" if e.n_effective is None else repr(e.n_effective),
+                "" if e.deff is None else repr(e.deff),
+                "" if e.unweighted is None else repr(e.unweighted),
+                e.suppressed_reason if e.suppressed else "",
             ]
         )
     if not selected.published:

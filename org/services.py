@@ -18,6 +18,9 @@ class Action:
     QUESTIONNAIRE_UNPUBLISH = "questionnaire.unpublish"
     QUESTIONNAIRE_VERSION_NEW = "questionnaire.version_new"
     RUN_START = "run.start"
+    ROUND_CONFIG = "round.config"  # sample plan, weighting scheme, estimation, publication
+    FRAME_CHANGE = "round.frame"
+    MARGINS_CHANGE = "round.margins"
     RAW_EXPORT = "responses.export"
     RESULTS_EXPORT = "results.export"
     ROLE_GRANT = "role.grant"

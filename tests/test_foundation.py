@@ -86,7 +86,9 @@ def test_demo_loads_analyses_and_is_idempotent(celery_worker):
     assert 100 < responses < 400
     run = AnalysisRun.objects.get()
     assert run.status == AnalysisRun.Status.SUCCEEDED
-    assert Estimate.objects.filter(run=run, unit__code="P01").count() == 6
+    province = Estimate.objects.filter(run=run, unit__code="P01", domain_variable="unit")
+    assert province.filter(statistic="element_index").count() == 6
+    assert province.filter(statistic="overall").count() == 1
 
     call_command("load_demo", transactions=600)
 

@@ -59,6 +59,9 @@ def test_transaction_to_published_estimate(celery_worker: object) -> None:
     version = sipas_version()
     province = province_with_communes(("X1", "X2"))
     round_ = survey_round(province, version)
+    # Four answers: publish every cell (the default rule would suppress n < 30).
+    round_.publication = {"min_n": 1, "max_rse": None}
+    round_.save()
     system = signed_in("one-stop", Role.OFFICER, province)
 
     # when the one-stop shop registers 4 transactions in X1 and 2 in X2 …
@@ -91,7 +94,8 @@ def test_transaction_to_published_estimate(celery_worker: object) -> None:
     assert rows["P"]["se"] == pytest.approx(math.sqrt(1 / 18), rel=1e-12)
     assert rows["P"]["n"] == 4
     # no one gave feedback, so the feedback element has no estimate anywhere
-    assert Estimate.objects.filter(run=run).count() == 3 * 5
+    assert Estimate.objects.filter(run=run, statistic="element_index").count() == 3 * 5
+    assert Estimate.objects.filter(run=run, statistic="overall").count() == 3
     assert not Estimate.objects.filter(component="sipas.feedback").exists()
     assert Client().get("/results/").status_code == 200
 
@@ -108,7 +112,7 @@ def test_unpublished_round_is_hidden_from_anonymous_readers(celery_worker: objec
 
     assert run.status == AnalysisRun.Status.SUCCEEDED
     assert Client().get("/api/v1/estimates/").json()["count"] == 0
-    assert staff.get("/api/v1/estimates/").json()["count"] == 2 * 5
+    assert staff.get("/api/v1/estimates/").json()["count"] == 2 * (5 + 1)
 
 
 def test_published_estimates_export_as_utf8_csv(celery_worker: object) -> None:
@@ -118,6 +122,8 @@ def test_published_estimates_export_as_utf8_csv(celery_worker: object) -> None:
     version = sipas_version()
     province = province_with_communes(("X1",))
     round_ = survey_round(province, version)
+    round_.publication = {"min_n": 1, "max_rse": None}
+    round_.save()
     staff = signed_in("stat", Role.STATISTICIAN, province)
     assert _answer(_register(staff, "T-1", "X1"), 5) == 302
     _wait(analysis_run_start(survey_round=round_))
@@ -129,6 +135,6 @@ def test_published_estimates_export_as_utf8_csv(celery_worker: object) -> None:
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:2] == ["Mã đơn vị", "Đơn vị"]
-    assert len(rows) == 1 + 2 * 5
+    assert len(rows) == 1 + 2 * (5 + 1)  # five elements and the overall index, two units
     assert {r[1] for r in rows[1:]} == {"Tỉnh Thử Nghiệm", "Xã X1"}
     assert Client().get("/results/export.csv", {"round": "nope"}).status_code == 404

@@ -2,11 +2,10 @@
 
 import datetime as dt
 
-import numpy as np
 import pytest
 
 from analysis.extracts import extract_refresh
-from analysis.loaders import round_load, round_versions
+from analysis.loaders import round_frame, round_load, round_versions
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
@@ -73,8 +72,9 @@ def test_a_round_reads_its_units_period_and_versions():
     access = data.components.index("sipas.access")
     assert data.valid[:, access].tolist() == [4.0, 4.0, 4.0, 4.0]
     assert data.satisfied[:, access].tolist() == [4.0, 0.0, 4.0, 0.0]
-    cells = [(int(data.leaf_unit[i]), int(data.cell[i])) for i in range(4)]
-    assert cells[2][1] == cells[3][1]  # X1 × land, across versions
-    assert len(set(data.cell.tolist())) == 3
-    assert sorted(data.cell_population.tolist()) == [0.0, 0.0, 6.0]
-    assert np.all(data.cell_population[data.cell[[0, 1]]] == 0)
+    assert data.columns["sector"].tolist() == ["land", "justice", "land", "land"]
+    assert data.columns["unit"].tolist() == [str(r.unit_id) for r in kept]
+    assert data.items[0] == "a1" and data.values[:, 0].tolist() == [5.0, 2.0, 4.0, 1.0]
+    assert round_frame(round_) == [
+        ({"unit": str(x1.pk), "sector": "land", "channel": "counter"}, 6.0)
+    ]

@@ -1,0 +1,237 @@
+"""A round's weighting scheme: an ordered list of steps that turns its respondents into
+a weighted design. Pure numpy on top of analysis.estimators; no Django.
+
+Steps (each optional, in the order given):
+
+* ``cell_weights`` — base weight = frame count / respondents of the cell (``by``: some of
+  unit, sector, channel); the cells are the design's strata, with the frame counts as
+  fpc. Without it every respondent weighs 1 and the design is a simple random sample.
+* ``poststratify`` — to one margin (a variable, or a combination ``"sex+age_group"``).
+* ``rake`` — to several margins (iterative proportional fitting to convergence).
+* ``calibrate`` — to several margins at once, ``method`` linear / raking / logit, with
+  ``bounds`` on the g-weights (new / base).
+* ``trim`` — cap weights to ``[lower, upper]`` (× the mean weight when ``relative``),
+  redistributing the excess.
+
+Margins are ``{variable: {category: population total}}``; a respondent's category of a
+combined variable ``"a+b"`` is its categories joined by ``+``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analysis.estimators import (
+    Design,
+    calibrate,
+    effective_sample_size,
+    kish_deff,
+    make_design,
+    poststratify,
+    rake,
+    trim_design,
+)
+from analysis.estimators.errors import EstimatorError
+
+CELL_VARIABLES = ("unit", "sector", "channel")
+DEFAULT_SCHEME: list[dict[str, Any]] = [{"step": "cell_weights", "by": ["unit", "sector"]}]
+QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
+
+
+class WeightingError(ValueError):
+    """A scheme that cannot be applied to these respondents (the message says why)."""
+
+
+@dataclass
+class Weighting:
+    """The weighted design and what the statistician reviews about the weights."""
+
+    design: Design
+    base: np.ndarray
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.design.weights
+
+
+def variable_values(columns: Mapping[str, np.ndarray], variable: str) -> np.ndarray:
+    """A respondent's category of ``variable`` (``"a+b"``: categories joined by ``+``)."""
+    parts = variable.split("+")
+    missing = [p for p in parts if p not in columns]
+    if missing:
+        raise WeightingError(f"unknown variable {', '.join(missing)}")
+    values = [np.asarray(columns[p]).astype(str) for p in parts]
+    if len(values) == 1:
+        return values[0]
+    out = values[0].astype(object)
+    for more in values[1:]:
+        out = out + "+" + more.astype(object)
+    return out.astype(str)
+
+
+def weights_compute(
+    *,
+    columns: Mapping[str, np.ndarray],
+    frame: Sequence[tuple[Mapping[str, Any], float]],
+    margins: Mapping[str, Mapping[str, float]],
+    steps: Sequence[Mapping[str, Any]],
+) -> Weighting:
+    """Apply ``steps`` to the respondents described by ``columns`` (name → (n,) values).
+
+    ``frame`` lists (cell keys {unit, sector, channel}, transactions) — a key left out
+    or empty counts for every value. Raises WeightingError with a readable reason.
+    """
+    n = len(next(iter(columns.values()))) if columns else 0
+    design: Design | None = None
+    base = np.ones(n)
+    diagnostics: dict[str, Any] = {"steps": [], "margins": []}
+    trimmed = 0
+    try:
+        for number, step in enumerate(steps, start=1):
+            kind = step.get("step")
+            if kind == "cell_weights":
+                if design is not None:
+                    raise WeightingError("cell_weights must be the first step")
+                design, cells = _cell_weights(columns, frame, list(step.get("by", ["unit"])))
+                base = design.weights.copy()
+                diagnostics["cells"] = cells
+            else:
+                if design is None:
+                    design = make_design(weights=np.ones(n), n_rows=n, lonely_psu="remove")
+                if kind == "poststratify":
+                    variable = str(step["margin"])
+                    design = poststratify(
+                        design, variable_values(columns, variable), _targets(margins, variable)
+                    )
+                elif kind == "rake":
+                    pairs = [
+                        (variable_values(columns, v), _targets(margins, v)) for v in step["margins"]
+                    ]
+                    design = rake(design, pairs, max_iter=int(step.get("max_iter", 1000)))
+                elif kind == "calibrate":
+                    x, totals = _model_matrix(columns, margins, list(step["margins"]))
+                    bounds = step.get("bounds") or [-np.inf, np.inf]
+                    design = calibrate(
+                        design,
+                        x,
+                        totals,
+                        method=step.get("method", "linear"),
+                        bounds=(float(bounds[0]), float(bounds[1])),
+                    )
+                elif kind == "trim":
+                    before = design.weights
+                    scale = float(before.mean()) if step.get("relative", True) else 1.0
+                    low = float(step.get("lower", 0.0)) * scale
+                    high = float(step.get("upper", np.inf)) * scale
+                    design = trim_design(
+                        design, lower=low, upper=high, strict=bool(step.get("strict", False))
+                    )
+                    trimmed += int(np.count_nonzero((before < low) | (before > high)))
+                else:
+                    raise WeightingError(f"step {number}: unknown step {kind!r}")
+            diagnostics["steps"].append({"step": kind, "kish_deff": kish_deff(design.weights)})
+    except EstimatorError as error:
+        raise WeightingError(str(error)) from error
+    if design is None:
+        design = make_design(weights=np.ones(n), n_rows=n, lonely_psu="remove")
+    diagnostics.update(_summary(base, design.weights, trimmed))
+    diagnostics["margins"] = _margins_achieved(columns, margins, steps, design.weights)
+    return Weighting(design=design, base=base, diagnostics=diagnostics)
+
+
+def _cell_weights(
+    columns: Mapping[str, np.ndarray],
+    frame: Sequence[tuple[Mapping[str, Any], float]],
+    by: list[str],
+) -> tuple[Design, dict[str, Any]]:
+    unknown = [v for v in by if v not in CELL_VARIABLES]
+    if unknown or not by:
+        raise WeightingError(f"cell_weights: cells are made of {', '.join(CELL_VARIABLES)}")
+    keys = variable_values(columns, "+".join(by))
+    cells, cell = np.unique(keys, return_inverse=True)
+    population: dict[str, float] = {}
+    for cell_keys, count in frame:
+        key = "+".join(str(cell_keys.get(v, "")) for v in by)
+        population[key] = population.get(key, 0.0) + float(count)
+    sampled = np.bincount(cell, minlength=len(cells)).astype(float)
+    framed = np.array([population.get(str(c), 0.0) for c in cells])
+    # A cell with fewer transactions than answers (or none on record) is taken as
+    # fully answered: weight 1, no sampling error.
+    size = np.maximum(framed, sampled)
+    weights = (size / sampled)[cell]
+    design = make_design(weights=weights, strata=cell, fpc=size[cell], lonely_psu="remove")
+    return design, {
+        "count": len(cells),
+        "without_frame": int(np.count_nonzero(framed == 0)),
+        "below_responses": int(np.count_nonzero((framed > 0) & (framed < sampled))),
+    }
+
+
+def _targets(margins: Mapping[str, Mapping[str, float]], variable: str) -> dict[Any, float]:
+    if variable not in margins:
+        raise WeightingError(f"no margin uploaded for {variable}")
+    return {str(k): float(v) for k, v in margins[variable].items()}
+
+
+def _model_matrix(
+    columns: Mapping[str, np.ndarray],
+    margins: Mapping[str, Mapping[str, float]],
+    variables: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dummies of every category of the first margin (their sum is the intercept) and of
+    all but the first category of the others, as R's model.matrix(~a + b) spans."""
+    blocks, totals = [], []
+    for position, variable in enumerate(variables):
+        values = variable_values(columns, variable)
+        targets = _targets(margins, variable)
+        categories = sorted(targets)
+        stray = set(np.unique(values).tolist()) - set(categories)
+        if stray:
+            raise WeightingError(f"{variable}: no population total for {sorted(stray)}")
+        for category in categories[(1 if position else 0) :]:
+            blocks.append((values == category).astype(float))
+            totals.append(targets[category])
+    return np.column_stack(blocks), np.asarray(totals)
+
+
+def _summary(base: np.ndarray, final: np.ndarray, trimmed: int) -> dict[str, Any]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(base > 0, final / base, np.nan)
+    return {
+        "n": int(final.shape[0]),
+        "sum_weights": float(final.sum()),
+        "kish_deff": kish_deff(final) if final.size else 1.0,
+        "effective_n": effective_sample_size(final) if final.size else 0.0,
+        "quantiles": {
+            f"{q:g}": float(np.quantile(final, q)) if final.size else None for q in QUANTILES
+        },
+        "g_range": [float(np.nanmin(g)), float(np.nanmax(g))] if final.size else [None, None],
+        "trimmed": trimmed,
+    }
+
+
+def _margins_achieved(
+    columns: Mapping[str, np.ndarray],
+    margins: Mapping[str, Mapping[str, float]],
+    steps: Sequence[Mapping[str, Any]],
+    weights: np.ndarray,
+) -> list[dict[str, Any]]:
+    used: list[str] = []
+    for step in steps:
+        for variable in [step.get("margin"), *list(step.get("margins", []))]:
+            if variable and variable not in used:
+                used.append(str(variable))
+    out = []
+    for variable in used:
+        values = variable_values(columns, variable)
+        for category, target in sorted(_targets(margins, variable).items()):
+            achieved = float(weights[values == category].sum())
+            out.append(
+                {"variable": variable, "category": category, "target": target, "achieved": achieved}
+            )
+    return out
