@@ -1,17 +1,37 @@
 """Estimates API: anonymous visitors read published rounds only."""
 
+import json
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, permissions, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from analysis.models import AnalysisRun, Estimate
+from analysis.round_config import (
+    EstimationSpec,
+    RoundInstrument,
+    plan_of,
+    publication_of,
+    scheme_of,
+    spec_of,
+)
+from analysis.round_inputs import (
+    frame_from_transactions,
+    frame_upload,
+    margins_upload,
+    round_monitoring,
+    round_variables,
+)
 from analysis.selectors import estimates_current, rounds_for_runs
-from analysis.services import RunInProgress, analysis_run_start
+from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
 from org.access import capability
 from org.permissions import Capability
+from survey.imports import ImportFileInvalid
 
 CanRunAnalyses = capability(Capability.RUNS)
 
@@ -132,3 +152,135 @@ class RunDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         rounds = rounds_for_runs(user=self.request.user)
         return AnalysisRun.objects.select_related("round").filter(round__in=rounds)
+
+
+def _round_for(request: Request, code: str) -> Any:
+    """A round the statistician may configure; out of scope reads as absent (404)."""
+    return get_object_or_404(rounds_for_runs(user=request.user), code=code)
+
+
+class RoundInstrumentView(APIView):
+    """GET the round's sample plan, weighting scheme, estimation spec and publication
+    rule (with the defaults filled in); PUT replaces the parts given (audited)."""
+
+    permission_classes = [CanRunAnalyses]
+
+    def get(self, request: Request, code: str) -> ApiResponse:
+        survey_round = _round_for(request, code)
+        return ApiResponse(
+            {
+                "sample_plan": plan_of(survey_round),
+                "weighting": scheme_of(survey_round),
+                "estimation": EstimationSpec(spec_of(survey_round)).data,
+                "publication": publication_of(survey_round),
+            }
+        )
+
+    def put(self, request: Request, code: str) -> ApiResponse:
+        survey_round = _round_for(request, code)
+        payload = RoundInstrument(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        if "estimation" in changes:
+            changes["estimation"] = EstimationSpec(changes["estimation"]).data
+        unknown = _unknown_variables(survey_round, changes)
+        if unknown:
+            return ApiResponse(unknown, status=status.HTTP_400_BAD_REQUEST)
+        round_instrument_update(
+            survey_round=survey_round,
+            changes=json.loads(json.dumps(changes)),
+            actor=request.user,
+            reason=str(request.data.get("reason", ""))[:500],
+        )
+        return self.get(request, code)
+
+
+def _unknown_variables(survey_round: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    known = round_variables(survey_round)
+    errors: dict[str, Any] = {}
+    for position, step in enumerate(changes.get("weighting", [])):
+        names = [step.get("margin"), *step.get("margins", [])]
+        bad = [p for v in names if v for p in str(v).split("+") if p not in known]
+        if bad:
+            errors.setdefault("weighting", {})[position] = [
+                _("Unknown variable: %(names)s") % {"names": ", ".join(bad)}
+            ]
+    domains = changes.get("estimation", {}).get("profile_domains", [])
+    bad = [v for v in domains if v not in known or v == "unit"]
+    if bad:
+        errors["estimation"] = {
+            "profile_domains": [_("Unknown variable: %(names)s") % {"names": ", ".join(bad)}]
+        }
+    return errors
+
+
+class RoundUploadView(APIView):
+    """POST a CSV/XLSX file (field ``file``) replacing the round's frame or margins; a
+    file with any bad row stores nothing and answers 400 with each row's problem."""
+
+    permission_classes = [CanRunAnalyses]
+    parser_classes = [MultiPartParser, FormParser]
+    kind = "frame"
+
+    def get(self, request: Request, code: str) -> ApiResponse:
+        survey_round = _round_for(request, code)
+        if self.kind == "frame":
+            rows = survey_round.frame_cells.select_related("unit").order_by("unit__code")
+            data = [
+                {
+                    "unit": c.unit.code,
+                    "sector": c.sector,
+                    "channel": c.channel,
+                    "count": c.count,
+                    "source": c.source,
+                }
+                for c in rows
+            ]
+        else:
+            data = list(
+                survey_round.margins.order_by("variable", "category").values(
+                    "variable", "category", "target"
+                )
+            )
+        return ApiResponse({"count": len(data), "results": data})
+
+    def post(self, request: Request, code: str) -> ApiResponse:
+        survey_round = _round_for(request, code)
+        upload = request.data.get("file")
+        if upload is None:
+            return ApiResponse({"file": [_("Upload a .csv or .xlsx file.")]}, status=400)
+        service = frame_upload if self.kind == "frame" else margins_upload
+        try:
+            result = service(
+                survey_round=survey_round,
+                file_name=upload.name,
+                content=upload.read(),
+                actor=request.user,
+            )
+        except ImportFileInvalid as error:
+            return ApiResponse({"file": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        if result.errors:
+            return ApiResponse({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return ApiResponse({"stored": result.stored}, status=status.HTTP_201_CREATED)
+
+
+class FrameFromTransactionsView(APIView):
+    """POST: the round's frame becomes its registered transactions per unit × sector ×
+    channel (the default when no frame is stored)."""
+
+    permission_classes = [CanRunAnalyses]
+
+    def post(self, request: Request, code: str) -> ApiResponse:
+        survey_round = _round_for(request, code)
+        cells = frame_from_transactions(survey_round=survey_round, actor=request.user)
+        return ApiResponse({"stored": cells}, status=status.HTTP_201_CREATED)
+
+
+class RoundMonitoringView(APIView):
+    """GET achieved vs target responses and the response rate per unit (or cell)."""
+
+    permission_classes = [CanRunAnalyses]
+
+    def get(self, request: Request, code: str) -> ApiResponse:
+        rows = round_monitoring(_round_for(request, code))
+        return ApiResponse({"count": len(rows), "results": rows})

@@ -72,7 +72,7 @@ def round_load(survey_round: SurveyRound, variables: list[str] | None = None) ->
     """
     wanted = [v for v in (variables or ["unit", "sector"]) if v != "unit"]
     unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
-    in_scope = np.fromiter(_subtree(unit_parent, survey_round.scope_id), dtype=np.int64)
+    in_scope = np.fromiter(unit_subtree(unit_parent, survey_round.scope_id), dtype=np.int64)
     start, end = _micros(survey_round.period_start), _micros(survey_round.period_end)
 
     parts = []
@@ -155,7 +155,7 @@ def round_frame(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]
         unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
         stored = list(
             ServiceTransaction.objects.filter(
-                unit_id__in=list(_subtree(unit_parent, survey_round.scope_id)),
+                unit_id__in=list(unit_subtree(unit_parent, survey_round.scope_id)),
                 completed_at__range=(survey_round.period_start, survey_round.period_end),
             )
             .values("unit_id", "sector", "channel")
@@ -214,7 +214,7 @@ def _rows(values: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     return values if keep is None else values[keep]
 
 
-def _subtree(unit_parent: dict[int, int | None], root: int) -> set[int]:
+def unit_subtree(unit_parent: dict[int, int | None], root: int) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for unit, parent in unit_parent.items():
         children.setdefault(parent, []).append(unit)

@@ -1,0 +1,270 @@
+"""A round's frame and margins: uploaded (CSV/XLSX, checked row by row, all or nothing)
+or computed from the registered transactions; and the sample plan's monitoring."""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from analysis.loaders import round_frame, unit_subtree
+from analysis.models import FrameCell, MarginTarget, SurveyRound
+from analysis.round_config import RESPONSE_VARIABLES, plan_of
+from org.models import AdministrativeUnit
+from org.services import Action, audit_record
+from questionnaires.definition import iter_questions
+from survey.imports import table_read
+from survey.models import Response, ServiceTransaction
+
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Upload:
+    stored: int
+    errors: list[dict[str, Any]]
+
+
+def _columns(header: list[str], required: list[str]) -> tuple[dict[str, int], list[dict]]:
+    index = {name.strip().lower(): i for i, name in enumerate(header)}
+    missing = [
+        {"row": 1, "column": name, "message": _("The column is missing.")}
+        for name in required
+        if name not in index
+    ]
+    return index, missing
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.replace(" ", "").replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def round_units(survey_round: SurveyRound) -> dict[str, int]:
+    """Codes → ids of the units the round covers."""
+    parents = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+    ids = unit_subtree(parents, survey_round.scope_id)
+    return dict(AdministrativeUnit.objects.filter(id__in=ids).values_list("code", "id"))
+
+
+@transaction.atomic
+def frame_upload(
+    *, survey_round: SurveyRound, file_name: str, content: bytes, actor: Any = None
+) -> Upload:
+    """Replace the round's frame by a file with columns unit, count and optionally
+    sector and channel. Any bad row stores nothing; every bad row is reported."""
+    header, rows = table_read(file_name, content)
+    index, errors = _columns(header, ["unit", "count"])
+    if errors:
+        return Upload(0, errors)
+    if len(rows) > MAX_ROWS:
+        return Upload(0, [{"row": 1, "column": "", "message": _("Too many rows.")}])
+    units = round_units(survey_round)
+    cells: dict[tuple[int, str, str], int] = {}
+    for number, row in enumerate(rows, start=2):
+        value = {k: (row[i] if i < len(row) else "").strip() for k, i in index.items()}
+        unit = units.get(value.get("unit", ""))
+        if unit is None:
+            errors.append(
+                {"row": number, "column": "unit", "message": _("Not a unit of this round.")}
+            )
+        count = _number(value.get("count", ""))
+        if count is None or count != int(count):
+            errors.append(
+                {"row": number, "column": "count", "message": _("A whole number, 0 or more.")}
+            )
+        key = (unit or 0, value.get("sector", "")[:64], value.get("channel", "")[:16])
+        if unit is not None and key in cells:
+            errors.append(
+                {"row": number, "column": "unit", "message": _("This cell is listed twice.")}
+            )
+        if unit is not None and count is not None:
+            cells[key] = int(count)
+    if errors:
+        return Upload(0, errors)
+    return Upload(_frame_replace(survey_round, cells, FrameCell.Source.UPLOAD, actor), [])
+
+
+@transaction.atomic
+def frame_from_transactions(*, survey_round: SurveyRound, actor: Any = None) -> int:
+    """Store the frame as the round's registered transactions by unit × sector × channel."""
+    survey_round.frame_cells.all().delete()
+    cells = {
+        (int(keys["unit"]), keys["sector"], keys["channel"]): int(count)
+        for keys, count in round_frame(survey_round)
+    }
+    return _frame_replace(survey_round, cells, FrameCell.Source.TRANSACTIONS, actor)
+
+
+def _frame_replace(
+    survey_round: SurveyRound, cells: dict[tuple[int, str, str], int], source: str, actor: Any
+) -> int:
+    before = survey_round.frame_cells.count()
+    survey_round.frame_cells.all().delete()
+    FrameCell.objects.bulk_create(
+        FrameCell(round=survey_round, unit_id=u, sector=s, channel=c, count=count, source=source)
+        for (u, s, c), count in cells.items()
+    )
+    audit_record(
+        actor=actor,
+        action=Action.FRAME_CHANGE,
+        obj=survey_round,
+        before={"cells": before},
+        after={"cells": len(cells), "transactions": sum(cells.values()), "source": source},
+        unit=survey_round.scope,
+    )
+    return len(cells)
+
+
+def round_variables(survey_round: SurveyRound) -> dict[str, set[str] | None]:
+    """Variables margins and domains may use → their categories (None: any value)."""
+    known: dict[str, set[str] | None] = dict.fromkeys(RESPONSE_VARIABLES)
+    known["unit"] = set(round_units(survey_round))
+    for version in survey_round.questionnaire.versions.all():
+        for question in iter_questions(version.definition):
+            if question.get("type") in {"single_choice", "yes_no"}:
+                values = {str(c.get("value")) for c in question.get("choices", [])}
+                if question.get("type") == "yes_no":
+                    values |= {"yes", "no"}
+                known[question["code"]] = (known.get(question["code"]) or set()) | values
+    return known
+
+
+@transaction.atomic
+def margins_upload(
+    *, survey_round: SurveyRound, file_name: str, content: bytes, actor: Any = None
+) -> Upload:
+    """Replace the round's margins by a file with columns variable, category, target.
+
+    A variable is a question of the questionnaire (single choice, yes/no), a response
+    field (sector, channel, firm profile) or a combination ``a+b`` (category ``x+y``);
+    categories must be answers the question allows. Each variable's targets must add up
+    to the same population total. Any bad row stores nothing.
+    """
+    header, rows = table_read(file_name, content)
+    index, errors = _columns(header, ["variable", "category", "target"])
+    if errors:
+        return Upload(0, errors)
+    known = round_variables(survey_round)
+    targets: dict[tuple[str, str], float] = {}
+    for number, row in enumerate(rows, start=2):
+        value = {k: (row[i] if i < len(row) else "").strip() for k, i in index.items()}
+        variable, category = value.get("variable", ""), value.get("category", "")
+        parts, categories = variable.split("+"), category.split("+")
+        unknown = [p for p in parts if p not in known]
+        if not variable or unknown:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "variable",
+                    "message": _("Unknown variable: %(names)s") % {"names": ", ".join(unknown)},
+                }
+            )
+        elif len(parts) != len(categories) or any(
+            known[p] is not None and c not in known[p]  # type: ignore[operator]
+            for p, c in zip(parts, categories, strict=False)
+        ):
+            errors.append(
+                {
+                    "row": number,
+                    "column": "category",
+                    "message": _("Not an answer of %(variable)s.") % {"variable": variable},
+                }
+            )
+        target = _number(value.get("target", ""))
+        if target is None:
+            errors.append({"row": number, "column": "target", "message": _("A number, 0 or more.")})
+        if (variable, category) in targets:
+            errors.append({"row": number, "column": "category", "message": _("Listed twice.")})
+        if target is not None:
+            targets[(variable, category)] = target
+    totals: dict[str, float] = {}
+    for (variable, _category), target in targets.items():
+        totals[variable] = totals.get(variable, 0.0) + target
+    if not errors and len({round(t, 6) for t in totals.values()}) > 1:
+        errors.append(
+            {
+                "row": 1,
+                "column": "target",
+                "message": _("The margins add up to different totals: %(totals)s")
+                % {"totals": ", ".join(f"{v} = {t:g}" for v, t in sorted(totals.items()))},
+            }
+        )
+    if errors:
+        return Upload(0, errors)
+    before = survey_round.margins.count()
+    survey_round.margins.all().delete()
+    MarginTarget.objects.bulk_create(
+        MarginTarget(round=survey_round, variable=v, category=c, target=t)
+        for (v, c), t in targets.items()
+    )
+    audit_record(
+        actor=actor,
+        action=Action.MARGINS_CHANGE,
+        obj=survey_round,
+        before={"rows": before},
+        after={"rows": len(targets), "variables": sorted(totals)},
+        unit=survey_round.scope,
+    )
+    return Upload(len(targets), [])
+
+
+def yamane(population: int, margin_of_error: float) -> int:
+    """n = N / (1 + N·e²), rounded up (N = 2,000, e = 0.05 → 334)."""
+    if population <= 0:
+        return 0
+    return min(population, math.ceil(population / (1 + population * margin_of_error**2)))
+
+
+def round_monitoring(survey_round: SurveyRound) -> list[dict[str, Any]]:
+    """Per unit (or unit × sector): transactions, target responses, responses so far,
+    response rate and progress to the target; units short of it are flagged."""
+    plan = plan_of(survey_round)
+    by_sector = plan.get("by") == "unit_sector"
+    units = round_units(survey_round)
+    ids = list(units.values())
+    period = (survey_round.period_start, survey_round.period_end)
+    keys = ["unit_id", "sector"] if by_sector else ["unit_id"]
+    transactions = {
+        tuple(row[k] for k in keys): row["n"]
+        for row in ServiceTransaction.objects.filter(unit_id__in=ids, completed_at__range=period)
+        .values(*keys)
+        .annotate(n=Count("id"))
+    }
+    answered = {
+        tuple(row[k] for k in keys): row["n"]
+        for row in Response.objects.filter(
+            unit_id__in=ids,
+            version__questionnaire=survey_round.questionnaire,
+            submitted_at__gte=survey_round.period_start,
+        )
+        .values(*keys)
+        .annotate(n=Count("id"))
+    }
+    code_of = {v: k for k, v in units.items()}
+    rows = []
+    for key in sorted(set(transactions) | set(answered), key=lambda k: (code_of[k[0]], *k[1:])):
+        population = int(transactions.get(key, 0))
+        if plan["method"] == "fixed":
+            target = min(int(plan["fixed"]), population) if population else int(plan["fixed"])
+        else:
+            target = yamane(population, float(plan.get("margin_of_error", 0.05)))
+        responses = int(answered.get(key, 0))
+        rows.append(
+            {
+                "unit": code_of[key[0]],
+                "sector": key[1] if by_sector else None,
+                "transactions": population,
+                "target": target,
+                "responses": responses,
+                "response_rate": responses / population if population else None,
+                "progress": responses / target if target else None,
+                "short": responses < target,
+            }
+        )
+    return rows
