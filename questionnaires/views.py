@@ -7,6 +7,8 @@ the validator's problems next to the form and changes nothing.
 from functools import wraps
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -31,6 +33,9 @@ from questionnaires.forms import (
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
 from questionnaires.validation import ERROR, definition_problems
+
+# The builder shows the preview in an iframe of its own page; nobody else may frame it.
+FRAMED_BY_BUILDER = {"frame-ancestors": [SELF]}
 
 
 def designer(view: Any) -> Any:
@@ -601,6 +606,7 @@ def _preview(request: HttpRequest, definition: dict[str, Any], caption: str) -> 
 
 
 @xframe_options_sameorigin
+@csp_replace(FRAMED_BY_BUILDER)
 @designer
 def questionnaire_preview(request: HttpRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(code)
@@ -608,6 +614,7 @@ def questionnaire_preview(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @xframe_options_sameorigin
+@csp_replace(FRAMED_BY_BUILDER)
 @designer
 def version_preview(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = get_object_or_404(QuestionnaireVersion, questionnaire__code=code, number=number)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from survey.models import ApiClient
@@ -50,8 +51,5 @@ class IsStaff(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
-AUTHENTICATION = [
-    ApiKeyAuthentication,
-    authentication.SessionAuthentication,
-    authentication.BasicAuthentication,
-]
+# The API key first, then the project's defaults (session, HTTP Basic under the lockout).
+AUTHENTICATION = [ApiKeyAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
