@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.request import Request
@@ -92,3 +93,11 @@ class LockoutBasicAuthentication(BasicAuthentication):
                     error.wait = cool_off.total_seconds()  # type: ignore[attr-defined]
                 raise error from None
             raise
+
+
+class LockoutBasicScheme(OpenApiAuthenticationExtension):
+    target_class = LockoutBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "basic"}
