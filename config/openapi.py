@@ -73,8 +73,11 @@ VALIDATION_REPORT = {
 }
 FIELD_ERRORS = ref("FieldErrors")
 DEFINITION_ERRORS = ref("DefinitionErrors")
-# A 400 from the questionnaire API: the serializer's field errors or the validator's.
-INPUT_OR_DEFINITION_ERRORS = {"anyOf": [FIELD_ERRORS, DEFINITION_ERRORS]}
+# A 400 on a request with a body: field errors, or {"detail"} for a body that is not
+# JSON (or not multipart) at all.
+BAD_REQUEST = {"anyOf": [FIELD_ERRORS, ERROR]}
+# … and from the questionnaire API also the validator's problems.
+INPUT_OR_DEFINITION_ERRORS = {"anyOf": [FIELD_ERRORS, DEFINITION_ERRORS, ERROR]}
 
 _DESCRIPTIONS = {
     "401": "Not signed in, or an invalid API key.",

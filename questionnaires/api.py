@@ -27,11 +27,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from config.openapi import (
+    BAD_REQUEST,
     DEFINITION_ERRORS,
     ERROR,
-    FIELD_ERRORS,
     INPUT_OR_DEFINITION_ERRORS,
     PROBLEMS,
     VALIDATION_REPORT,
@@ -155,7 +156,10 @@ class ObjectInput(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise serializers.ValidationError(_("Send a JSON object."))
+            # Keyed like every other 400: a bare list here made DRF fail with a 500.
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("Send a JSON object.")]}
+            )
         return dict(data)
 
 
@@ -199,7 +203,7 @@ ADDED = {201: QuestionnaireDetailOutput, 400: INPUT_OR_DEFINITION_ERRORS}
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Questionnaires, by code"),
+    list=extend_schema(summary="Questionnaires, by code", responses=QuestionnaireOutput(many=True)),
     retrieve=extend_schema(summary="A questionnaire with its draft definition"),
     create=extend_schema(
         summary="Create a questionnaire from a definition", request=DefinitionInput, responses=ADDED
@@ -307,7 +311,7 @@ class QuestionnaireViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Check a definition without saving it",
         request=DefinitionInput,
-        responses={200: VALIDATION_REPORT, 400: FIELD_ERRORS},
+        responses={200: VALIDATION_REPORT, 400: BAD_REQUEST},
     )
     @action(detail=False, methods=["post"], url_path="validate")
     def validate_definition(self, request: Request) -> Response:

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from config.openapi import ERROR, FIELD_ERRORS
+from config.openapi import BAD_REQUEST, ERROR, FIELD_ERRORS
 from questionnaires.models import QuestionnaireVersion
 from survey import exports
 from survey.auth import AUTHENTICATION, IsApiClientOrStaff, IsStaff, api_client_of
@@ -74,12 +74,21 @@ def unknown_reply() -> ApiResponse:
 # --- transactions ------------------------------------------------------------------------
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A slug lookup that refuses NUL before querying (PostgreSQL rejects it: a 500)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class TransactionInput(serializers.Serializer):
     """Only what weighting needs. Personal fields (name, phone, ID number …) are not part
     of this contract: any extra key is ignored and never stored."""
 
     external_id = serializers.CharField(max_length=100)
-    unit = serializers.SlugRelatedField(
+    unit = CodeRelatedField(
         slug_field="code",
         queryset=AdministrativeUnit.objects.all(),
         error_messages={"does_not_exist": _("No administrative unit with code {value}.")},
@@ -150,7 +159,7 @@ class TransactionConflictOutput(serializers.Serializer):
 
 
 REGISTRATION_ERRORS = {
-    400: FIELD_ERRORS,
+    400: BAD_REQUEST,
     409: OpenApiResponse(TransactionConflictOutput, description="External ids owned elsewhere."),
 }
 CLOSED_ERRORS = {
@@ -373,7 +382,7 @@ class ResponsesView(ListAPIView):
         responses={
             201: ResponseOutput,
             200: OpenApiResponse(ResponseOutput, description="A replay (same Idempotency-Key)."),
-            400: FIELD_ERRORS,
+            400: BAD_REQUEST,
             **CLOSED_ERRORS,
             422: OpenApiResponse(ERROR, description="Idempotency-Key used for another link."),
             429: OpenApiResponse(ERROR, description="Too many submissions from this address."),
@@ -438,7 +447,11 @@ class ResponseExportView(GenericAPIView):
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
-            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/json"): {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "One object per response: its fields and answers.",
+            },
             (200, XLSX): OpenApiTypes.BINARY,
             400: FIELD_ERRORS,
             404: OpenApiResponse(ERROR, description="Not csv, xlsx or json."),
@@ -521,7 +534,7 @@ class ImportView(APIView):
     @extend_schema(
         summary="Check (and with commit, import) paper or kiosk answers from CSV/XLSX",
         request={"multipart/form-data": AnswersImportInput},
-        responses={200: ImportBatchOutput, 400: FIELD_ERRORS},
+        responses={200: ImportBatchOutput, 400: BAD_REQUEST},
     )
     def post(self, request: Request) -> ApiResponse:
         payload = AnswersImportInput(data=request.data)

@@ -55,7 +55,7 @@ def campaign_for_unit(
 
 
 def invitation_by_token(token: str) -> Invitation | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses NUL
         return None
     return (
         Invitation.objects.select_related("version__questionnaire", "unit", "campaign")

@@ -166,3 +166,30 @@ def test_put_with_nul_in_a_label_is_stored_without_it(designer: APIClient) -> No
 
     assert reply.status_code == 200
     assert question(Questionnaire.objects.get().draft, "q1")["label"]["vi"] == "Có?"
+
+
+def test_a_section_or_question_that_is_not_an_object_is_a_400(designer: APIClient) -> None:
+    # found by the schemathesis run: a bare number as the body was a 500
+    designer.post(API, {"definition": small()}, format="json")
+    for url in [f"{API}small/sections/", f"{API}small/sections/s1/questions/"]:
+        reply = designer.post(url, -20868978, format="json")
+        assert reply.status_code == 400
+        assert reply.json() == {"non_field_errors": ["Send a JSON object."]}
+    assert designer.get(f"{API}small/").json()["definition"] == small()
+
+
+def test_unknown_sections_questions_and_export_formats_answer_json(designer: APIClient) -> None:
+    designer.post(API, {"definition": small()}, format="json")
+    assert set(designer.get(f"{API}small/sections/nope/").json()) == {"detail"}
+    assert designer.get(f"{API}small/questions/nope/").status_code == 404
+    refused = designer.get(f"{API}small/export/", {"as": "pdf"})
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"detail"}
+
+
+def test_questionnaire_list_paginates_and_filters_by_kind(designer: APIClient) -> None:
+    designer.post(API, {"definition": small()}, format="json")
+    listed = designer.get(API, {"limit": 1}).json()
+    assert listed["count"] == 1
+    assert [q["code"] for q in listed["results"]] == ["small"]
+    assert designer.get(API, {"kind": "ddci"}).json()["count"] == 0
