@@ -7,7 +7,9 @@ Basic (no CSRF token needed, and the lockout backend is exercised on every call)
 """
 
 import base64
+import datetime as dt
 import itertools
+import re
 import subprocess
 import sys
 import time
@@ -29,8 +31,11 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from analysis.models import AnalysisRun
 from config.wsgi import application
-from tests.factories import province_with_communes, sipas_version, survey_round
+from survey.models import AdministrativeUnit, Campaign
+from survey.services import response_submit, transaction_register
+from tests.factories import province_with_communes, sipas_answers, sipas_version, survey_round
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bounded: the whole run stays well under two minutes on two cores.
@@ -101,16 +106,52 @@ def wsgi_keeps_test_connection() -> Iterator[None]:
 
 
 @pytest.fixture
-def seeded(db, wsgi_keeps_test_connection):
-    """A little real data, so that some generated codes and ids find objects."""
+def known(db, wsgi_keeps_test_connection) -> dict[str, dict[str, object]]:
+    """A little real data, and the path parameters that reach it, by path prefix: random
+    codes mostly meet 404s, these reach the code behind them."""
     province = province_with_communes(("X1", "X2"))
+    x1 = AdministrativeUnit.objects.get(code="X1")
     version = sipas_version()
-    survey_round(province, version)
-    user = get_user_model().objects.create_superuser("schema", "s@example.org", PASSWORD)
-    return user
+    run = AnalysisRun.objects.create(round=survey_round(province, version))
+    campaign = Campaign.objects.create(
+        code="firms-2026",
+        name="DDCI 2026",
+        questionnaire=version.questionnaire,
+        scope=province,
+        mode=Campaign.Mode.choices[0][0],
+    )
+    answered, still_open = (
+        transaction_register(
+            external_id=external_id,
+            unit=x1,
+            procedure_code="1.001",
+            sector="land",
+            channel="counter",
+            completed_at=dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC),
+        ).invitation
+        for external_id in ("T-1", "T-2")
+    )
+    response_submit(token=answered.token, answers=sipas_answers(4))
+    get_user_model().objects.create_superuser("schema", "s@example.org", PASSWORD)
+    return {
+        "/api/v1/questionnaires/": {"code": "sipas", "section": "access", "question": "a1"},
+        "/api/v1/questionnaire-versions/": {"id": version.pk},
+        "/api/v1/rounds/": {"code": "r1"},
+        "/api/v1/runs/": {"id": run.pk},
+        "/api/v1/links/": {"token": still_open.token},
+        "/api/v1/campaigns/": {"code": campaign.code},
+    }
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(seeded, capsys):
+def _known_parameters(known: dict[str, dict[str, object]], path: str) -> dict[str, object] | None:
+    names = set(re.findall(r"{(\w+)}", path))
+    for prefix, values in known.items():
+        if path.startswith(prefix):
+            return {name: value for name, value in values.items() if name in names}
+    return None
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(known, capsys):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     operations = [result.ok() for result in schema.get_all_operations()]
     basic = base64.b64encode(f"schema:{PASSWORD}".encode()).decode()
@@ -121,7 +162,13 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(seeded, capsy
     failures: list[str] = []
     unsatisfiable: list[str] = []
     started = time.monotonic()
-    for operation, mode in itertools.product(operations, MODES):
+    # Each operation: valid requests, invalid ones, then valid ones on known objects.
+    runs = [(operation, mode, None) for operation, mode in itertools.product(operations, MODES)]
+    for operation in operations:
+        parameters = _known_parameters(known, operation.path)
+        if parameters:
+            runs.append((operation, GenerationMode.POSITIVE, parameters))
+    for operation, mode, parameters in runs:
 
         @hypothesis_settings(
             max_examples=EXAMPLES_PER_OPERATION,
@@ -131,7 +178,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(seeded, capsy
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy(generation_mode=mode))
+        @given(case=operation.as_strategy(generation_mode=mode, path_parameters=parameters))
         def run(case: schemathesis.Case) -> None:
             cache.clear()  # the submit rate limit would answer 429 to the rest
             counts["requests"] += 1
@@ -145,11 +192,13 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(seeded, capsy
             # parameter): there is nothing negative to send.
             unsatisfiable.append(f"{operation.label} ({mode.value})")
         except (Exception, BaseExceptionGroup) as error:  # every operation's, then report
-            failures.append(f"{operation.label} ({mode.value}): {str(error)[:3000]}")
+            kind = f"{mode.value}{', known objects' if parameters else ''}"
+            failures.append(f"{operation.label} ({kind}): {str(error)[:3000]}")
 
     with capsys.disabled():
         print(
-            f"\nschemathesis: {len(operations)} operations, {counts['requests']} requests, "
+            f"\nschemathesis: {len(operations)} operations ({len(runs)} runs), "
+            f"{counts['requests']} requests, "
             f"{len(failures)} failing operations, {len(unsatisfiable)} with no negative case, "
             f"{time.monotonic() - started:.0f} s; "
             f"statuses {dict(sorted(statuses.items()))}"
