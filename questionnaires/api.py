@@ -33,6 +33,7 @@ from config.openapi import (
     BAD_REQUEST,
     DEFINITION_ERRORS,
     ERROR,
+    FIELD_ERRORS,
     INPUT_OR_DEFINITION_ERRORS,
     PROBLEMS,
     VALIDATION_REPORT,
@@ -203,7 +204,10 @@ ADDED = {201: QuestionnaireDetailOutput, 400: INPUT_OR_DEFINITION_ERRORS}
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Questionnaires, by code", responses=QuestionnaireOutput(many=True)),
+    list=extend_schema(
+        summary="Questionnaires, by code",
+        responses={200: QuestionnaireOutput(many=True), 400: FIELD_ERRORS},
+    ),
     retrieve=extend_schema(summary="A questionnaire with its draft definition"),
     create=extend_schema(
         summary="Create a questionnaire from a definition", request=DefinitionInput, responses=ADDED
@@ -560,7 +564,10 @@ class QuestionnaireVersionFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Frozen versions"),
+    list=extend_schema(
+        summary="Frozen versions",
+        responses={200: QuestionnaireVersionOutput(many=True), 400: FIELD_ERRORS},
+    ),
     retrieve=extend_schema(summary="A frozen version with its definition"),
     destroy=extend_schema(
         summary="Delete a version that was never answered",

@@ -1,8 +1,9 @@
 """The OpenAPI schema: valid, served with its docs, and honoured by the API.
 
 The schemathesis run generates requests for every operation from the schema (a fixed
-seed, a bounded number of examples each) and checks that no answer is a server error
-and that every answer matches the schema. It signs in as a staff superuser with HTTP
+seed, a bounded number of examples each; valid requests, invalid ones, and valid ones on
+known objects) and checks that no answer is a server error, that every status code is
+documented and that every answer matches its schema. It signs in as a staff superuser with HTTP
 Basic (no CSRF token needed, and the lockout backend is exercised on every call).
 """
 
@@ -29,7 +30,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from analysis.models import AnalysisRun
 from config.wsgi import application
@@ -156,7 +157,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(known, capsys
     operations = [result.ok() for result in schema.get_all_operations()]
     basic = base64.b64encode(f"schema:{PASSWORD}".encode()).decode()
     headers = {"Authorization": f"Basic {basic}"}
-    checks = [not_a_server_error, response_schema_conformance]
+    checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
     counts = {"requests": 0}
     statuses: Counter[int] = Counter()
     failures: list[str] = []
