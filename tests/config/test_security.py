@@ -280,3 +280,10 @@ def test_https_redirects_but_not_behind_a_tls_proxy_nor_for_healthz(db, settings
     assert proxied.status_code == 200
     assert proxied["Strict-Transport-Security"] == "max-age=3600"
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_admin_links_to_logout_everywhere(staff):
+    client = Client()
+    client.force_login(staff)
+    page = client.get("/admin/").content.decode()
+    assert f'<a href="{reverse("logout-everywhere")}">Đăng xuất trên mọi thiết bị</a>' in page
