@@ -382,3 +382,14 @@ def test_response_filters_are_validated(version, staff):
     exported = staff.get("/api/v1/responses/export.csv", {"submitted_from": "yesterday"})
     assert exported.status_code == 400
     assert set(exported.json()) == {"submitted_from"}
+
+
+def test_response_list_query_count_does_not_grow_with_rows(
+    version, x1, staff, django_assert_max_num_queries
+):
+    for i in range(6):
+        response_submit(token=register(x1, f"Q-{i}").invitation.token, answers=answers())
+    with django_assert_max_num_queries(8):
+        listed = staff.get("/api/v1/responses/", {"unit": "P", "limit": 5})
+    assert listed.json()["count"] == 6
+    assert len(listed.json()["results"]) == 5
