@@ -72,6 +72,9 @@ class LockedOut(exceptions.APIException):
     default_detail = gettext_lazy("Too many failed sign-in attempts.")
     default_code = "locked_out"
 
+    def get_full_details(self) -> dict[str, str]:
+        return {"detail": str(self.detail), "code": self.default_code}
+
 
 class LockoutBasicAuthentication(BasicAuthentication):
     """HTTP Basic that says "locked out" (429) instead of "wrong password" (401).

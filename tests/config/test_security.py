@@ -88,7 +88,11 @@ def test_api_basic_auth_failures_count_and_lock_out_with_json_429(staff, setting
     assert first.status_code == 401
     second = client.get(url, HTTP_AUTHORIZATION=_basic("wrong-password"), REMOTE_ADDR="10.0.0.3")
     assert second.status_code == 429
-    assert second.json()["detail"].startswith("Đăng nhập sai quá nhiều lần.")
+    assert second.json() == {
+        "detail": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút hoặc đề nghị quản trị "
+        "viên mở khóa tài khoản.",
+        "code": "locked_out",
+    }
     assert second["Retry-After"] == "900"
     # the right password is refused while locked out
     right = client.get(url, HTTP_AUTHORIZATION=_basic(PASSWORD), REMOTE_ADDR="10.0.0.3")
