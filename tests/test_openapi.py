@@ -84,6 +84,43 @@ def test_schema_declares_the_api_key_and_basic_schemes(db):
     assert set(register["responses"]) == {"200", "201", "400", "401", "403", "409", "429"}
 
 
+def test_every_operation_is_documented_with_its_errors(db):
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    undocumented = []
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            codes = set(operation["responses"])
+            signed_in = {} not in operation.get("security", [{}])
+            problems = [
+                "no summary" * (not operation.get("summary")),
+                "no success" * (not any(code.startswith("2") for code in codes)),
+                "no 401/403" * (signed_in and not {"401", "403"} <= codes),
+                "no 404" * ("{" in path and "404" not in codes),
+                "no 400"
+                * (method in {"post", "put"} and "requestBody" in operation and "400" not in codes),
+            ]
+            undocumented += [f"{method.upper()} {path}: {p}" for p in problems if p]
+    assert undocumented == []
+    assert len(schema["paths"]) == 28
+
+
+def test_lists_paginate_alike(db):
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    lists = {
+        path: methods["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        for path, methods in schema["paths"].items()
+        if "get" in methods and "limit" in {p["name"] for p in methods["get"].get("parameters", [])}
+    }
+    assert set(lists) == {
+        "/api/v1/estimates/",
+        "/api/v1/questionnaire-versions/",
+        "/api/v1/questionnaires/",
+        "/api/v1/responses/",
+        "/api/v1/rounds/{code}/runs/",
+    }
+    assert all(s["$ref"].startswith("#/components/schemas/Paginated") for s in lists.values())
+
+
 def test_docs_are_served_from_this_server_under_the_csp(db):
     page = Client().get("/api/docs/")
     assert page.status_code == 200
