@@ -4,8 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
-# `make run` is the local demo: DEBUG on, dev secret key.
-DEV := DEBUG=1
 
 .PHONY: run test install lint format messages demo worker constraints clean
 
@@ -19,19 +17,27 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The local settings `make run` and the README's commands read: DEBUG on and a random
+# secret key. Written once; an existing .env is never overwritten.
+.env: | $(BIN)/python
+	@printf '# Local development settings (make run); never used in production.\nDEBUG=1\nSECRET_KEY=%s\n' \
+		"$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "wrote .env (DEBUG=1 and a new SECRET_KEY)"
+
 ## run: set up everything, load the demo, run the analysis, serve on http://$(HOST)
-run: install
-	$(DEV) $(BIN)/python manage.py migrate --noinput
-	$(DEV) $(BIN)/python manage.py load_demo
+run: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  Hài Lòng is running on http://$(HOST)/"
 	@echo "    results (published):   http://$(HOST)/results/"
-	@echo "    a survey link to try:  http://$(HOST)$$($(DEV) $(BIN)/python manage.py demo_link)"
+	@echo "    a survey link to try:  http://$(HOST)$$($(BIN)/python manage.py demo_link)"
 	@echo "    questionnaire builder: http://$(HOST)/questionnaires/"
 	@echo "    API:                   http://$(HOST)/api/v1/estimates/"
+	@echo "    API documentation:     http://$(HOST)/api/docs/"
 	@echo "    admin:                 http://$(HOST)/admin/   login: admin / hailong-demo"
 	@echo ""
-	$(DEV) $(BIN)/python manage.py runserver $(HOST)
+	$(BIN)/python manage.py runserver $(HOST)
 
 ## test: the whole suite (set DATABASE_URL / REDIS_URL for PostgreSQL, Redis and a real worker)
 test: install

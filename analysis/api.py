@@ -3,8 +3,11 @@
 import json
 from typing import Any
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -29,6 +32,7 @@ from analysis.round_inputs import (
 )
 from analysis.selectors import estimates_current, rounds_for_runs
 from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
+from config.openapi import ERROR, FIELD_ERRORS
 from org.access import capability
 from org.permissions import Capability
 from survey.imports import ImportFileInvalid
@@ -70,30 +74,46 @@ class EstimateOutput(serializers.ModelSerializer):
         ]
 
 
+class EstimateFilter(django_filters.FilterSet):
+    round = django_filters.CharFilter(field_name="run__round__code", help_text="Round code.")
+    unit = django_filters.CharFilter(field_name="unit__code", help_text="Unit code.")
+    component = django_filters.CharFilter(help_text="Element or item, e.g. sipas.access")
+    level = django_filters.CharFilter(field_name="unit__level__code", help_text="Unit level.")
+    statistic = django_filters.CharFilter(help_text="element_index, item_share, item_mean, overall")
+    domain_variable = django_filters.CharFilter(help_text='"unit" or a profile variable')
+    domain_value = django_filters.CharFilter(help_text="The profile variable's category")
+
+    class Meta:
+        model = Estimate
+        fields = [
+            "round",
+            "unit",
+            "component",
+            "level",
+            "statistic",
+            "domain_variable",
+            "domain_value",
+        ]
+
+
 class EstimateList(generics.ListAPIView):
-    """GET /api/v1/estimates/?round=&run=&unit=&level=&statistic=&component=&domain_variable=
-    &domain_value= — the latest successful run of each round (or ``run``)."""
+    """GET /api/v1/estimates/?round=&unit=&level=&statistic=&component=&domain_variable=
+    &domain_value= — the latest successful run of each round the visitor may see;
+    suppressed cells only for those who may see the round unpublished."""
 
     serializer_class = EstimateOutput
     permission_classes = [permissions.AllowAny]
+    filterset_class = EstimateFilter
 
     def get_queryset(self):
-        request: Request = self.request
-        estimates = estimates_current(user=request.user)
-        filters = {
-            "round": "run__round__code",
-            "unit": "unit__code",
-            "component": "component",
-            "level": "unit__level__code",
-            "statistic": "statistic",
-            "domain_variable": "domain_variable",
-            "domain_value": "domain_value",
-        }
-        for parameter, field in filters.items():
-            value = request.query_params.get(parameter)
-            if value:
-                estimates = estimates.filter(**{field: value})
-        return estimates
+        return estimates_current(user=self.request.user)
+
+    @extend_schema(
+        summary="Current estimates (anonymous visitors: published rounds only)",
+        responses={200: EstimateOutput(many=True), 400: FIELD_ERRORS},
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> ApiResponse:
+        return super().get(request, *args, **kwargs)
 
 
 class AnalysisRunOutput(serializers.ModelSerializer):
@@ -118,17 +138,33 @@ class AnalysisRunOutput(serializers.ModelSerializer):
         ]
 
 
-class RoundRuns(APIView):
-    """GET the runs of a round; POST starts a new one (staff). The run is computed by a
-    Celery worker; poll GET /api/v1/runs/<id>/ until it has succeeded or failed."""
+class RunInProgressOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    run = AnalysisRunOutput()
+
+
+class RoundRuns(generics.GenericAPIView):
+    """GET the runs of a round; POST starts a new one (statisticians of the round). The
+    run is computed by a Celery worker; poll GET /api/v1/runs/<id>/ until it has
+    succeeded or failed. A round has one run at a time: a second start is a 409."""
 
     permission_classes = [CanRunAnalyses]
+    serializer_class = AnalysisRunOutput
+    queryset = AnalysisRun.objects.select_related("round")
 
+    @extend_schema(
+        summary="The runs of a round, newest first", responses=AnalysisRunOutput(many=True)
+    )
     def get(self, request: Request, code: str) -> ApiResponse:
         survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
-        runs = survey_round.runs.select_related("round")[:50]
-        return ApiResponse(AnalysisRunOutput(runs, many=True).data)
+        runs = self.paginate_queryset(self.get_queryset().filter(round=survey_round))
+        return self.get_paginated_response(AnalysisRunOutput(runs, many=True).data)
 
+    @extend_schema(
+        summary="Start a run (computed by a Celery worker)",
+        request=None,
+        responses={202: AnalysisRunOutput, 404: ERROR, 409: RunInProgressOutput},
+    )
     def post(self, request: Request, code: str) -> ApiResponse:
         survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
         try:
@@ -145,6 +181,7 @@ class RoundRuns(APIView):
         return ApiResponse(AnalysisRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(summary="One analysis run: poll until it has succeeded or failed")
 class RunDetail(generics.RetrieveAPIView):
     permission_classes = [CanRunAnalyses]
     serializer_class = AnalysisRunOutput
@@ -152,6 +189,10 @@ class RunDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         rounds = rounds_for_runs(user=self.request.user)
         return AnalysisRun.objects.select_related("round").filter(round__in=rounds)
+
+
+UPLOAD = inline_serializer("RoundUpload", {"file": serializers.FileField()})
+STORED = inline_serializer("Stored", {"stored": serializers.IntegerField()})
 
 
 def _round_for(request: Request, code: str) -> Any:
@@ -165,6 +206,7 @@ class RoundInstrumentView(APIView):
 
     permission_classes = [CanRunAnalyses]
 
+    @extend_schema(summary="A round's instrument", responses={200: RoundInstrument, 404: ERROR})
     def get(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
         return ApiResponse(
@@ -176,6 +218,11 @@ class RoundInstrumentView(APIView):
             }
         )
 
+    @extend_schema(
+        summary="Replace parts of a round's instrument (audited)",
+        request=RoundInstrument,
+        responses={200: RoundInstrument, 400: FIELD_ERRORS, 404: ERROR},
+    )
     def put(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
         payload = RoundInstrument(data=request.data)
@@ -222,6 +269,10 @@ class RoundUploadView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     kind = "frame"
 
+    @extend_schema(
+        summary="The round's frame cells or margins",
+        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+    )
     def get(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
         if self.kind == "frame":
@@ -244,6 +295,11 @@ class RoundUploadView(APIView):
             )
         return ApiResponse({"count": len(data), "results": data})
 
+    @extend_schema(
+        summary="Replace the frame or margins from a CSV/XLSX file (all or nothing)",
+        request={"multipart/form-data": UPLOAD},
+        responses={201: STORED, 400: OpenApiTypes.OBJECT, 404: ERROR},
+    )
     def post(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
         upload = request.data.get("file")
@@ -270,6 +326,11 @@ class FrameFromTransactionsView(APIView):
 
     permission_classes = [CanRunAnalyses]
 
+    @extend_schema(
+        summary="Store the frame from the registered transactions",
+        request=None,
+        responses={201: STORED, 404: ERROR},
+    )
     def post(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
         cells = frame_from_transactions(survey_round=survey_round, actor=request.user)
@@ -281,6 +342,10 @@ class RoundMonitoringView(APIView):
 
     permission_classes = [CanRunAnalyses]
 
+    @extend_schema(
+        summary="Responses against the sample plan, per unit or cell",
+        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+    )
     def get(self, request: Request, code: str) -> ApiResponse:
         rows = round_monitoring(_round_for(request, code))
         return ApiResponse({"count": len(rows), "results": rows})

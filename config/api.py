@@ -7,6 +7,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.security import LockedOut
+
 _JSON_ERROR_PREFIX = "JSON parse error - "
 
 
@@ -17,4 +19,8 @@ def exception_handler(error: Exception, context: dict[str, Any]) -> Response | N
         error = ParseError(
             _("The request body is not valid JSON (%(reason)s).") % {"reason": reason}
         )
-    return drf_exception_handler(error, context)
+    response = drf_exception_handler(error, context)
+    if response is not None and isinstance(error, LockedOut):
+        # The same body as a lockout answered by the axes middleware.
+        response.data = error.get_full_details()
+    return response

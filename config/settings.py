@@ -3,17 +3,28 @@
 With nothing set: SQLite in the project folder and Celery tasks run eagerly, so the
 product runs with no other service. DATABASE_URL=postgres://… and REDIS_URL=redis://…
 switch to PostgreSQL and a real broker and result backend.
+
+A ``.env`` file in the project folder (written by ``make run``: DEBUG=1 and a random
+SECRET_KEY) is read first when it exists; real environment variables win over it.
+HAILONG_ENV_FILE names another file ("" reads none).
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+ENV_FILE = os.environ.get("HAILONG_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    # overwrite=False: a variable already in the environment keeps its value.
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -35,6 +46,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "org",
     "outbox",
     "questionnaires",
@@ -52,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so that it turns a lockout raised anywhere above into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,9 +105,38 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Axes checks for a lockout before the model backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: counts failures, refuses locked logins
+    "django.contrib.auth.backends.ModelBackend",
+    # System administrators by role (org.permissions) hold every admin permission.
+    "org.backends.SystemAdminBackend",
+]
+# Lockout after repeated failed logins (admin form and HTTP Basic on the API alike),
+# keyed by username and address together: a guesser cannot lock a colleague out from
+# elsewhere, and one address cannot try one account forever.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_VERBOSE = False
+
+# Sessions end after SESSION_HOURS from sign-in (the session is not re-saved on every
+# request, so the age is not sliding), or when the browser closes if asked.
+SESSION_COOKIE_AGE = int(env.float("SESSION_HOURS", default=8) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+SESSION_SAVE_EVERY_REQUEST = False
 
 # Vietnamese first: every page is Vietnamese unless the visitor chose English.
 LANGUAGE_CODE = "vi"
@@ -118,22 +166,59 @@ WHITENOISE_MANIFEST_STRICT = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    # System administrators by role (org.permissions) hold every admin permission.
-    "org.backends.SystemAdminBackend",
-]
+
+# Content-Security-Policy on every page: only our own scripts and styles, no inline
+# script or style, never framed (the builder's preview relaxes this to 'self').
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the small SVG icons that Swagger UI's and the admin's CSS embed.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP Basic counted by the login lockout (axes), 429 when locked out.
+        "config.security.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 500,
     "UNICODE_JSON": True,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hài Lòng API",
+    "DESCRIPTION": (
+        "Questionnaires, survey collection and estimates. Staff sign in (session or HTTP "
+        "Basic); one-stop-shop systems send their API key as `Authorization: Api-Key <key>` "
+        "or `X-Api-Key: <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from this server (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_components",
+    ],
 }
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run in-process.
@@ -220,6 +305,24 @@ CELERY_BEAT_SCHEDULE = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# HTTPS=1: served over TLS, usually behind a proxy that terminates it and sets
+# X-Forwarded-Proto (trust that header only when the proxy overwrites it).
+HTTPS = env.bool("HTTPS", default=False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # In-container health checks speak plain HTTP to the app itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=True)
+    if not SECURE_HSTS_PRELOAD:
+        # The operator chose not to be preloaded (a deliberate, reversible choice).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

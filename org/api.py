@@ -11,11 +11,14 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from config.openapi import FIELD_ERRORS
 from org.access import HasAnyRole
 from org.models import AuditEntry
 from org.selectors import audit_entries_filter
@@ -33,7 +36,7 @@ class AuditFilter(serializers.Serializer):
 
 class AuditOutput(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_name")
-    unit = serializers.CharField(source="unit.code", default=None)
+    unit = serializers.CharField(source="unit.code", default=None, allow_null=True)
 
     class Meta:
         model = AuditEntry
@@ -70,12 +73,25 @@ class AuditList(ListAPIView):
     def get_queryset(self) -> Any:
         return _entries(self.request)
 
+    @extend_schema(
+        summary="Audit log entries",
+        parameters=[AuditFilter],
+        responses={200: AuditOutput(many=True), 400: FIELD_ERRORS},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return super().get(request, *args, **kwargs)
+
 
 class AuditExport(APIView):
     """The same filters, as CSV (UTF-8 with a BOM so spreadsheets show Vietnamese)."""
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        summary="Audit log entries as CSV",
+        parameters=[AuditFilter],
+        responses={(200, "text/csv"): OpenApiTypes.STR, 400: FIELD_ERRORS},
+    )
     def get(self, request: Request) -> HttpResponse:
         buffer = io.StringIO()
         buffer.write("\ufeff")

@@ -6,6 +6,8 @@ the validator's problems next to the form and changes nothing.
 
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,6 +33,9 @@ from questionnaires.forms import (
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
 from questionnaires.validation import ERROR, definition_problems
+
+# The builder shows the preview in an iframe of its own page; nobody else may frame it.
+FRAMED_BY_BUILDER = {"frame-ancestors": [SELF]}
 
 designer = capability_required(Capability.DESIGN)
 
@@ -591,6 +596,7 @@ def _preview(request: HttpRequest, definition: dict[str, Any], caption: str) -> 
 
 
 @xframe_options_sameorigin
+@csp_replace(FRAMED_BY_BUILDER)
 @designer
 def questionnaire_preview(request: HttpRequest, code: str) -> HttpResponse:
     questionnaire = _questionnaire(code)
@@ -598,6 +604,7 @@ def questionnaire_preview(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @xframe_options_sameorigin
+@csp_replace(FRAMED_BY_BUILDER)
 @designer
 def version_preview(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = get_object_or_404(QuestionnaireVersion, questionnaire__code=code, number=number)

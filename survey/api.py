@@ -15,14 +15,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from config.openapi import BAD_REQUEST, ERROR, FIELD_ERRORS
 from org.models import AdministrativeUnit
 from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
@@ -35,11 +38,12 @@ from survey.auth import (
     api_client_of,
     raw_answers_scope,
 )
+from survey.filters import ResponseFilter
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
 from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
 from survey.privacy import client_hash, request_rate_limited
-from survey.selectors import invitation_by_token, responses_filter
+from survey.selectors import invitation_by_token, responses_all
 from survey.services import (
     BATCH_LIMIT,
     AnswersInvalid,
@@ -56,6 +60,7 @@ from survey.services import (
 )
 from survey.tasks import campaign_invitations_send
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CLOSED = {
     "used": (status.HTTP_409_CONFLICT, _("This survey link has already been answered.")),
     "expired": (status.HTTP_410_GONE, _("This survey link has expired.")),
@@ -79,12 +84,21 @@ def unknown_reply() -> ApiResponse:
 # --- transactions ------------------------------------------------------------------------
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A slug lookup that refuses NUL before querying (PostgreSQL rejects it: a 500)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class TransactionInput(serializers.Serializer):
     """Only what weighting needs. Personal fields (name, phone, ID number …) are not part
     of this contract: any extra key is ignored and never stored."""
 
     external_id = serializers.CharField(max_length=100)
-    unit = serializers.SlugRelatedField(
+    unit = CodeRelatedField(
         slug_field="code",
         queryset=AdministrativeUnit.objects.all(),
         error_messages={"does_not_exist": _("No administrative unit with code {value}.")},
@@ -129,6 +143,50 @@ class TransactionBatchInput(serializers.Serializer):
     transactions = serializers.ListField(
         child=serializers.DictField(), min_length=1, max_length=BATCH_LIMIT
     )
+
+
+class RegistrationOutput(serializers.Serializer):
+    """A registered transaction's survey link (documentation of registration_output)."""
+
+    external_id = serializers.CharField()
+    token = serializers.CharField()
+    survey_url = serializers.URLField()
+    qr_svg_url = serializers.URLField()
+    qr_png_url = serializers.URLField()
+    receipt_url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+    questionnaire = serializers.CharField()
+    version = serializers.IntegerField()
+    created = serializers.BooleanField(help_text="False when the transaction was already known.")
+
+
+class RegistrationBatchOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    results = RegistrationOutput(many=True)
+
+
+class TransactionBatchSchema(serializers.Serializer):
+    """What TransactionBatchInput accepts, item by item (for the schema)."""
+
+    transactions = TransactionInput(many=True, min_length=1, max_length=BATCH_LIMIT)
+
+
+class TransactionConflictOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    external_ids = serializers.ListField(child=serializers.CharField())
+
+
+REGISTRATION_ERRORS = {
+    400: BAD_REQUEST,
+    409: OpenApiResponse(TransactionConflictOutput, description="External ids owned elsewhere."),
+}
+CLOSED_ERRORS = {
+    404: OpenApiResponse(ERROR, description="No survey with this link (reason: unknown)."),
+    409: OpenApiResponse(ERROR, description="Already answered, quota reached or duplicate."),
+    410: OpenApiResponse(ERROR, description="The link has expired."),
+}
+TOKEN = OpenApiParameter("token", str, OpenApiParameter.PATH, description="The link's token.")
 
 
 def link_urls(invitation: Invitation) -> dict[str, str]:
@@ -193,6 +251,11 @@ class TransactionRegisterView(APIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [IsApiClientOrRawAnswers]
 
+    @extend_schema(
+        summary="Register a completed transaction and get its survey link",
+        request=TransactionInput,
+        responses={201: RegistrationOutput, 200: RegistrationOutput, **REGISTRATION_ERRORS},
+    )
     def post(self, request: Request) -> ApiResponse:
         payload = TransactionInput(data=request.data, context=_context(request))
         payload.is_valid(raise_exception=True)
@@ -209,6 +272,15 @@ class TransactionBatchView(APIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [IsApiClientOrRawAnswers]
 
+    @extend_schema(
+        summary="Register up to 1,000 transactions, all or nothing",
+        request=TransactionBatchSchema,
+        responses={
+            201: RegistrationBatchOutput,
+            200: RegistrationBatchOutput,
+            **REGISTRATION_ERRORS,
+        },
+    )
     def post(self, request: Request) -> ApiResponse:
         batch = TransactionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
@@ -238,12 +310,28 @@ class TransactionBatchView(APIView):
 # --- links and responses -----------------------------------------------------------------
 
 
+class LinkOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open"])
+    expires_at = serializers.DateTimeField()
+    unit = serializers.CharField(allow_null=True)
+    questionnaire = serializers.CharField()
+    version = serializers.IntegerField()
+    definition = serializers.JSONField(help_text="The questionnaire definition to show.")
+    draft = serializers.DictField(help_text="Answers saved so far (resume later).")
+
+
 class LinkView(APIView):
     """GET a link's state and questionnaire (kiosks, apps): 404 / 409 / 410 when closed."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        summary="A survey link's state and questionnaire",
+        parameters=[TOKEN],
+        responses={200: LinkOutput, **CLOSED_ERRORS},
+        auth=[],
+    )
     def get(self, request: Request, token: str) -> ApiResponse:
         invitation = invitation_by_token(token)
         if invitation is None:
@@ -283,15 +371,12 @@ class ResponseOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
-class ResponseFilter(serializers.Serializer):
-    questionnaire = serializers.SlugField(required=False)
-    version = serializers.IntegerField(required=False, min_value=1)
-    unit = serializers.CharField(required=False)
-    sector = serializers.CharField(required=False)
-    channel = serializers.CharField(required=False)
-    source = serializers.ChoiceField(choices=Source.choices, required=False)
-    submitted_from = serializers.DateTimeField(required=False)
-    submitted_to = serializers.DateTimeField(required=False)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Makes retries safe: the same key and link replay the first answer (200).",
+)
 
 
 class ResponsesView(ListAPIView):
@@ -299,15 +384,35 @@ class ResponsesView(ListAPIView):
 
     authentication_classes = AUTHENTICATION
     serializer_class = ResponseOutput
+    filterset_class = ResponseFilter
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "POST" else [CanReadRawAnswers()]
 
     def get_queryset(self) -> Any:
-        filters = ResponseFilter(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return raw_answers_scope(self.request).filter(responses_filter(**filters.validated_data))
+        return raw_answers_scope(self.request).filter(responses_all())
 
+    @extend_schema(
+        summary="Responses, oldest first (staff)",
+        responses={200: ResponseOutput(many=True), 400: FIELD_ERRORS},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Submit answers with a survey link's token",
+        parameters=[IDEMPOTENCY_KEY],
+        request=ResponseInput,
+        responses={
+            201: ResponseOutput,
+            200: OpenApiResponse(ResponseOutput, description="A replay (same Idempotency-Key)."),
+            400: BAD_REQUEST,
+            **CLOSED_ERRORS,
+            422: OpenApiResponse(ERROR, description="Idempotency-Key used for another link."),
+            429: OpenApiResponse(ERROR, description="Too many submissions from this address."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> ApiResponse:
         if request_rate_limited(request._request, "submit"):
             return ApiResponse(
@@ -342,20 +447,46 @@ class ResponsesView(ListAPIView):
         )
 
 
-class ResponseExportView(APIView):
+class ResponseExportView(GenericAPIView):
     """GET /responses/export.csv|xlsx|json?labels=1&questionnaire=…: streamed, the rows of
     the user's scope only; every export is written to the audit log."""
 
     authentication_classes = AUTHENTICATION
     permission_classes = [CanReadRawAnswers]
+    filterset_class = ResponseFilter
 
+    def get_queryset(self) -> Any:
+        return raw_answers_scope(self.request).filter(responses_all())
+
+    @extend_schema(
+        summary="Export responses (same filters as the list)",
+        parameters=[
+            OpenApiParameter("extension", str, OpenApiParameter.PATH, enum=["csv", "xlsx", "json"]),
+            OpenApiParameter(
+                "labels",
+                str,
+                enum=["1", "true", "yes", "0"],
+                description=("Answer labels instead of codes."),
+            ),
+            OpenApiParameter("lang", str, enum=["vi", "en"], description="Language of labels."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "One object per response: its fields and answers.",
+            },
+            (200, XLSX): OpenApiTypes.BINARY,
+            400: FIELD_ERRORS,
+            404: OpenApiResponse(ERROR, description="Not csv, xlsx or json."),
+        },
+    )
     def get(self, request: Request, extension: str) -> Any:
         if extension not in {"csv", "json", "xlsx"}:
             return ApiResponse({"detail": _("Use csv, xlsx or json.")}, status=404)
-        filters = ResponseFilter(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        rows = raw_answers_scope(request).filter(responses_filter(**filters.validated_data))
-        unit_code = filters.validated_data.get("unit")
+        rows = self.filter_queryset(self.get_queryset())
+        unit_code = request.query_params.get("unit")
         audit_record(
             actor=request.user,
             action=Action.RAW_EXPORT,
@@ -384,7 +515,7 @@ class ResponseExportView(APIView):
                 exports.export_xlsx(rows, language=language),
                 as_attachment=True,
                 filename=name,
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                content_type=XLSX,
             )
         else:
             return ApiResponse({"detail": _("Use csv, xlsx or json.")}, status=404)
@@ -395,11 +526,25 @@ class ResponseExportView(APIView):
 # --- imports and invitations (people with the raw-answers capability) -------------------
 
 
-class ImportInput(serializers.Serializer):
+class AnswersImportInput(serializers.Serializer):
     version = serializers.PrimaryKeyRelatedField(queryset=QuestionnaireVersion.objects.all())
     file = serializers.FileField()
     mode = serializers.ChoiceField(choices=ImportBatch.Mode.choices)
     commit = serializers.BooleanField(default=False)
+
+
+class ImportBatchOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ImportBatch.Status.choices)
+    mode = serializers.ChoiceField(choices=ImportBatch.Mode.choices)
+    rows_total = serializers.IntegerField()
+    rows_valid = serializers.IntegerField()
+    rows_invalid = serializers.IntegerField()
+    rows_duplicate = serializers.IntegerField()
+    rows_imported = serializers.IntegerField()
+    report = serializers.ListField(
+        child=serializers.DictField(), help_text="Each bad row: row, column, message."
+    )
 
 
 def batch_output(batch: ImportBatch) -> dict[str, Any]:
@@ -427,8 +572,13 @@ class ImportView(APIView):
     permission_classes = [CanReadRawAnswers]
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(
+        summary="Check (and with commit, import) paper or kiosk answers from CSV/XLSX",
+        request={"multipart/form-data": AnswersImportInput},
+        responses={200: ImportBatchOutput, 400: BAD_REQUEST},
+    )
     def post(self, request: Request) -> ApiResponse:
-        payload = ImportInput(data=request.data)
+        payload = AnswersImportInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         try:
@@ -446,6 +596,36 @@ class ImportView(APIView):
         return ApiResponse(batch_output(batch), status=status.HTTP_200_OK)
 
 
+class CampaignTrackingOutput(serializers.Serializer):
+    campaign = serializers.CharField()
+    tracking = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Invitations in each state."
+    )
+
+
+class FirmsUploadInput(serializers.Serializer):
+    file = serializers.FileField(help_text="The firm sample list, .csv or .xlsx.")
+    send = serializers.BooleanField(required=False, help_text="Queue the invitation e-mails.")
+
+
+class FirmsUploadOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    tracking = serializers.DictField(child=serializers.IntegerField())
+
+
+class FirmsUploadErrorsOutput(serializers.Serializer):
+    """No file or an unreadable one (file), or the bad rows of the list (errors)."""
+
+    file = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="row, column, message"
+    )
+
+
+CAMPAIGN = OpenApiParameter("code", str, OpenApiParameter.PATH, description="Campaign code.")
+
+
 class CampaignFirmsView(APIView):
     """POST a sample list (file) to a firm campaign; GET its tracking counts.
 
@@ -461,10 +641,25 @@ class CampaignFirmsView(APIView):
         campaigns = raw_answers_scope(request).filter(Campaign.objects.all(), "scope")
         return get_object_or_404(campaigns, code=code)
 
+    @extend_schema(
+        summary="A firm campaign's invitation counts",
+        parameters=[CAMPAIGN],
+        responses=CampaignTrackingOutput,
+    )
     def get(self, request: Request, code: str) -> ApiResponse:
         campaign = self._campaign(request, code)
         return ApiResponse({"campaign": campaign.code, "tracking": campaign_tracking(campaign)})
 
+    @extend_schema(
+        summary="Upload a firm campaign's sample list (send=1 queues the e-mails)",
+        parameters=[CAMPAIGN],
+        request={"multipart/form-data": FirmsUploadInput},
+        responses={
+            201: FirmsUploadOutput,
+            200: FirmsUploadOutput,
+            400: FirmsUploadErrorsOutput,
+        },
+    )
     def post(self, request: Request, code: str) -> ApiResponse:
         from django.db import transaction
 

@@ -1,9 +1,13 @@
 """API keys for one-stop-shop systems: ``Authorization: Api-Key <key>`` (or X-Api-Key)."""
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from org.access import capability
@@ -34,6 +38,32 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return KEYWORD
 
 
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The key goes in either header: two schemes, either one is enough."""
+
+    target_class = ApiKeyAuthentication
+    name = ["ApiKeyAuthorization", "ApiKeyHeader"]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[str]]]:
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, str]]:
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Authorization: Api-Key <key>` (survey_api_client prints it).",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Api-Key",
+                "description": "`X-Api-Key: <key>`, for clients that cannot set Authorization.",
+            },
+        ]
+
+
 def api_client_of(request: Request) -> ApiClient | None:
     return request.auth if isinstance(request.auth, ApiClient) else None
 
@@ -56,8 +86,5 @@ def raw_answers_scope(request: Request) -> Scope:
     return units_in_scope(request.user, Capability.RAW_ANSWERS)
 
 
-AUTHENTICATION = [
-    ApiKeyAuthentication,
-    authentication.SessionAuthentication,
-    authentication.BasicAuthentication,
-]
+# The API key first, then the project's defaults (session, HTTP Basic under the lockout).
+AUTHENTICATION = [ApiKeyAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]

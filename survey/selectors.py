@@ -58,7 +58,7 @@ def campaign_for_unit(
 
 
 def invitation_by_token(token: str) -> Invitation | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses NUL
         return None
     return (
         Invitation.objects.select_related("version__questionnaire", "unit", "campaign")
@@ -78,15 +78,13 @@ def responses_filter(
     submitted_from: dt.datetime | None = None,
     submitted_to: dt.datetime | None = None,
 ) -> QuerySet[Response]:
-    rows = Response.objects.select_related("version__questionnaire", "unit").order_by("id")
+    rows = responses_all()
     if questionnaire:
         rows = rows.filter(version__questionnaire__code=questionnaire)
     if version is not None:
         rows = rows.filter(version__number=version)
     if unit:
-        parents = unit_parents()
-        root = AdministrativeUnit.objects.filter(code=unit).values_list("id", flat=True).first()
-        rows = rows.filter(unit_id__in=unit_subtree_ids([root], parents) if root else [])
+        rows = responses_in_unit(rows, unit_code=unit)
     if sector:
         rows = rows.filter(sector=sector)
     if channel:
@@ -106,3 +104,14 @@ def import_batches_visible(*, user: Any) -> QuerySet[ImportBatch]:
     if units_in_scope(user, Capability.RAW_ANSWERS).everything:
         return ImportBatch.objects.all()
     return ImportBatch.objects.filter(created_by=user)
+
+
+def responses_all() -> QuerySet[Response]:
+    """Every response, oldest first, with what their listings and exports show."""
+    return Response.objects.select_related("version__questionnaire", "unit").order_by("id")
+
+
+def responses_in_unit(rows: QuerySet[Response], *, unit_code: str) -> QuerySet[Response]:
+    """The responses of a unit and of every unit under it (none for an unknown code)."""
+    root = AdministrativeUnit.objects.filter(code=unit_code).values_list("id", flat=True).first()
+    return rows.filter(unit_id__in=unit_subtree_ids([root], unit_parents()) if root else [])

@@ -31,6 +31,8 @@
       if (!node.hidden) { var a = answerOf(node); if (a !== undefined) answers[node.dataset.code] = a; }
     });
   }
+  // A preview never submits (the handler lives here: the CSP forbids inline onsubmit).
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
   form.addEventListener("change", apply);
   form.addEventListener("input", apply);
   apply();

@@ -2,7 +2,6 @@
 (validated, audited), the frame and margins uploads (row-numbered, all or nothing), the
 sample plan's monitoring, and a run that uses all of them."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client

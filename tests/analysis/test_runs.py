@@ -52,7 +52,9 @@ def test_staff_start_a_run_through_the_api_and_read_it(celery_worker):
     detail = staff.get(f"/api/v1/runs/{run.pk}/").json()
     assert detail["status"] == "succeeded"
     assert detail["n_responses"] == 1
-    assert [r["id"] for r in staff.get(f"/api/v1/rounds/{round_.code}/runs/").json()] == [run.pk]
+    assert [
+        r["id"] for r in staff.get(f"/api/v1/rounds/{round_.code}/runs/").json()["results"]
+    ] == [run.pk]
 
 
 def test_anonymous_and_unknown_rounds_are_refused():
@@ -82,6 +84,6 @@ def test_command_runs_and_waits(celery_worker, capsys):
     call_command("analysis_run", round_.code)
 
     # 5 elements answered (no feedback given) × 2 units (the commune and its province)
-    assert "succeeded, 1 responses, 10 estimates" in capsys.readouterr().out
+    assert "succeeded, 1 responses, 12 estimates" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No survey round 'nope'"):
         call_command("analysis_run", "nope")

@@ -39,7 +39,7 @@ def test_create_read_update_delete(designer: APIClient) -> None:
     question(changed, "q1")["label"]["vi"] = "Đổi"
     assert designer.put(f"{API}small/", {"definition": changed}, format="json").status_code == 200
     assert Questionnaire.objects.get().draft == changed
-    assert [q["code"] for q in designer.get(API).json()] == ["small"]
+    assert [q["code"] for q in designer.get(API).json()["results"]] == ["small"]
     assert designer.delete(f"{API}small/").status_code == 204
     assert not Questionnaire.objects.exists()
 
@@ -150,7 +150,9 @@ def test_list_query_count(designer: APIClient, django_assert_max_num_queries) ->
     for index in range(5):
         designer.post(API, {"definition": small(code=f"s{index}")}, format="json")
     with django_assert_max_num_queries(15):
-        assert len(designer.get(API).json()) == 5
+        listed = designer.get(API).json()
+    assert listed["count"] == 5
+    assert len(listed["results"]) == 5
 
 
 def test_put_with_nul_in_a_label_is_stored_without_it(designer: APIClient) -> None:
@@ -163,3 +165,30 @@ def test_put_with_nul_in_a_label_is_stored_without_it(designer: APIClient) -> No
 
     assert reply.status_code == 200
     assert question(Questionnaire.objects.get().draft, "q1")["label"]["vi"] == "Có?"
+
+
+def test_a_section_or_question_that_is_not_an_object_is_a_400(designer: APIClient) -> None:
+    # found by the schemathesis run: a bare number as the body was a 500
+    designer.post(API, {"definition": small()}, format="json")
+    for url in [f"{API}small/sections/", f"{API}small/sections/s1/questions/"]:
+        reply = designer.post(url, -20868978, format="json")
+        assert reply.status_code == 400
+        assert reply.json() == {"non_field_errors": ["Send a JSON object."]}
+    assert designer.get(f"{API}small/").json()["definition"] == small()
+
+
+def test_unknown_sections_questions_and_export_formats_answer_json(designer: APIClient) -> None:
+    designer.post(API, {"definition": small()}, format="json")
+    assert set(designer.get(f"{API}small/sections/nope/").json()) == {"detail"}
+    assert designer.get(f"{API}small/questions/nope/").status_code == 404
+    refused = designer.get(f"{API}small/export/", {"as": "pdf"})
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"detail"}
+
+
+def test_questionnaire_list_paginates_and_filters_by_kind(designer: APIClient) -> None:
+    designer.post(API, {"definition": small()}, format="json")
+    listed = designer.get(API, {"limit": 1}).json()
+    assert listed["count"] == 1
+    assert [q["code"] for q in listed["results"]] == ["small"]
+    assert designer.get(API, {"kind": "ddci"}).json()["count"] == 0

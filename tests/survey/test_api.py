@@ -357,3 +357,39 @@ def test_malformed_json_is_a_400_in_the_visitors_language(version, x1, staff):
     assert vi.json()["detail"].startswith("Nội dung yêu cầu không phải JSON hợp lệ (")
     assert en.json()["detail"].startswith("The request body is not valid JSON (")
     assert ServiceTransaction.objects.count() == 0
+
+
+def test_a_unit_code_with_nul_is_a_field_error_not_a_server_error(version, x1, staff):
+    # found by the schemathesis run: PostgreSQL refuses NUL, the lookup was a 500
+    reply = staff.post(
+        "/api/v1/transactions/", _payload(unit="X\x001"), content_type="application/json"
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"unit": ["Không có đơn vị hành chính nào mang mã X1."]}
+    assert not ServiceTransaction.objects.exists()
+
+
+def test_a_link_token_with_nul_is_unknown(db):
+    reply = Client().get("/api/v1/links/ab%00cd/")
+    assert reply.status_code == 404
+    assert reply.json()["reason"] == "unknown"
+
+
+def test_response_filters_are_validated(version, staff):
+    reply = staff.get("/api/v1/responses/", {"version": "0", "source": "fax"})
+    assert reply.status_code == 400
+    assert set(reply.json()) == {"version", "source"}
+    exported = staff.get("/api/v1/responses/export.csv", {"submitted_from": "yesterday"})
+    assert exported.status_code == 400
+    assert set(exported.json()) == {"submitted_from"}
+
+
+def test_response_list_query_count_does_not_grow_with_rows(
+    version, x1, staff, django_assert_max_num_queries
+):
+    for i in range(6):
+        response_submit(token=register(x1, f"Q-{i}").invitation.token, answers=answers())
+    with django_assert_max_num_queries(8):
+        listed = staff.get("/api/v1/responses/", {"unit": "P", "limit": 5})
+    assert listed.json()["count"] == 6
+    assert len(listed.json()["results"]) == 5
