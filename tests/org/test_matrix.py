@@ -210,6 +210,12 @@ def _create_questionnaire(client: Client, world: dict[str, Any]) -> Any:
     return reply.status_code
 
 
+def _frame_upload(client: Client, world: dict[str, Any]) -> Any:
+    upload = io.BytesIO(b"unit,sector,count\nX1,land,40\n")
+    upload.name = "frame.csv"
+    return client.post("/api/v1/rounds/r-x1/frame/", {"file": upload}).status_code
+
+
 PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     "raw answers list": lambda c, w: _json_count(c.get("/api/v1/responses/")),
     "raw answers of X1": lambda c, w: _json_count(c.get("/api/v1/responses/", {"unit": "X1"})),
@@ -228,6 +234,9 @@ PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     "questionnaire API read": lambda c, w: c.get("/api/v1/questionnaires/").status_code,
     "questionnaire API create": _create_questionnaire,
     "runs of X1 round": lambda c, w: c.get("/api/v1/rounds/r-x1/runs/").status_code,
+    "instrument of X1 round": lambda c, w: c.get("/api/v1/rounds/r-x1/instrument/").status_code,
+    "frame upload of X1 round": _frame_upload,
+    "monitoring of X1 round": lambda c, w: c.get("/api/v1/rounds/r-x1/monitoring/").status_code,
     "start run of X1 round": lambda c, w: c.post("/api/v1/rounds/r-x1/runs/").status_code,
     "unpublished results page": lambda c, w: c.get("/results/", {"round": "r-x1"}).status_code,
     "unpublished estimates API": lambda c, w: _json_count(
@@ -268,6 +277,9 @@ builder page               LG   NO   OK   OK   OK   OK   NO   NO   NO   NO   NO 
 questionnaire API read     NO   NO   OK   OK   OK   OK   OK   OK   OK   OK   OK   OK   OK   OK
 questionnaire API create   NO   NO   201  201  201  201  NO   NO   NO   NO   NO   NO   NO   NO
 runs of X1 round           NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+instrument of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+frame upload of X1 round   NO   NO   201  201  NO   NO   201  404  NO   NO   NO   NO   NO   NO
+monitoring of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
 start run of X1 round      NO   NO   202  202  NO   NO   202  404  NO   NO   NO   NO   NO   NO
 unpublished results page   404  404  OK   OK   404  404  OK   404  404  404  404  404  404  404
 unpublished estimates API  R0   R0   R1   R1   R0   R0   R1   R0   R0   R0   R0   R0   R0   R0
