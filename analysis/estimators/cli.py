@@ -66,9 +66,12 @@ class EstimateRequest:
     quantiles: list[str] = field(default_factory=list)
     by: str | None = None
     level: float = 0.95
+    ci_method: str = "logit"  # for shares (--proportion): logit, korn_graubard or wald
 
 
 Columns = dict[str, NDArray[np.str_]]
+# --ci-method → Estimates.confint's name (Korn–Graubard is the beta interval).
+SHARE_INTERVALS = {"logit": "logit", "korn_graubard": "beta", "wald": "wald"}
 
 
 def read_csv(path: str) -> Columns:
@@ -303,6 +306,9 @@ def run(req: EstimateRequest) -> dict[str, Any]:
         raise CliError("ask for at least one of --mean, --total, --proportion, --ratio, --quantile")
     if not 0 < req.level < 1:
         raise CliError("--level must be between 0 and 1")
+    share_method = SHARE_INTERVALS.get(req.ci_method)
+    if share_method is None:
+        raise CliError("--ci-method must be logit, korn_graubard or wald")
     cols = read_csv(req.data)
     try:
         design = _adjust(req, cols, _build_design(req, cols))
@@ -323,7 +329,7 @@ def run(req: EstimateRequest) -> dict[str, Any]:
                 v,
                 req.level,
                 [{"category": c} for c in est.items],
-                method="logit",
+                method=share_method,
             )
         for spec in req.ratios:
             num, sep, den = spec.partition("/")

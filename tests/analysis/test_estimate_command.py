@@ -168,3 +168,29 @@ def test_process_prints_one_line_and_exits_2() -> None:
         check=False,
     )
     assert proc.returncode == 2
+
+
+def test_ci_method_korn_graubard_for_shares_matches_r_svyciprop_beta() -> None:
+    result = run(
+        str(API / "apistrat.csv"),
+        "--weights",
+        "pw",
+        "--strata",
+        "stype",
+        "--fpc",
+        "fpc",
+        "--proportion",
+        "sch.wide",
+        "--ci-method",
+        "korn_graubard",
+    )
+    yes = next(r for r in result["statistics"] if r.get("category") == "Yes")
+    assert [yes["ci_low"], yes["ci_high"]] == pytest.approx(REF["dstrat.ciprop.beta"], rel=1e-8)
+
+
+def test_an_unknown_ci_method_is_one_line_and_exit_code_2() -> None:
+    with pytest.raises(CommandError) as refused:
+        run(str(API / "apistrat.csv"), "--proportion", "sch.wide", "--ci-method", "exact")
+
+    assert refused.value.returncode == 2
+    assert "--ci-method" in str(refused.value)

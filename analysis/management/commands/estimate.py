@@ -66,6 +66,12 @@ class Command(BaseCommand):
         )
         s.add_argument("--by", metavar="VAR", help="estimate in each domain of VAR")
         s.add_argument("--level", type=float, default=0.95, help="confidence level")
+        s.add_argument(
+            "--ci-method",
+            default="logit",
+            dest="ci_method",
+            help="interval for shares (--proportion): logit, korn_graubard or wald",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         fields = set(EstimateRequest.__dataclass_fields__)
