@@ -7,7 +7,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -30,7 +30,7 @@ from analysis.round_inputs import (
     round_monitoring,
     round_variables,
 )
-from analysis.selectors import estimates_current, rounds_for_runs
+from analysis.selectors import estimates_current, rounds_for_runs, run_previous, runs_compare
 from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
 from config.openapi import ERROR, FIELD_ERRORS
 from org.access import capability
@@ -131,6 +131,8 @@ class AnalysisRunOutput(serializers.ModelSerializer):
             "timings",
             "n_responses",
             "fingerprint",
+            "inputs",
+            "diagnostics",
             "created_at",
             "started_at",
             "finished_at",
@@ -349,3 +351,32 @@ class RoundMonitoringView(APIView):
     def get(self, request: Request, code: str) -> ApiResponse:
         rows = round_monitoring(_round_for(request, code))
         return ApiResponse({"count": len(rows), "results": rows})
+
+
+class RunCompareView(APIView):
+    """GET /runs/<id>/compare/?with=<id>: what changed since another run of the round
+    (default: the round's previous successful run)."""
+
+    permission_classes = [CanRunAnalyses]
+
+    @extend_schema(
+        summary="Compare a run with an earlier one",
+        parameters=[OpenApiParameter("with", int, description="The other run's id.")],
+        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+    )
+    def get(self, request: Request, pk: int) -> ApiResponse:
+        rounds = rounds_for_runs(user=request.user)
+        runs = AnalysisRun.objects.select_related("round").filter(
+            round__in=rounds, status=AnalysisRun.Status.SUCCEEDED
+        )
+        run = get_object_or_404(runs, pk=pk)
+        other = request.query_params.get("with", "")
+        if other:
+            if not other.isdigit():
+                return ApiResponse({"with": [_("A run id.")]}, status=400)
+            earlier = get_object_or_404(runs, pk=int(other), round=run.round)
+        else:
+            earlier = run_previous(run=run)
+            if earlier is None:
+                return ApiResponse({"detail": _("No earlier run to compare with.")}, status=404)
+        return ApiResponse(runs_compare(run=run, earlier=earlier))

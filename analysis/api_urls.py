@@ -7,6 +7,7 @@ from analysis.api import (
     RoundMonitoringView,
     RoundRuns,
     RoundUploadView,
+    RunCompareView,
     RunDetail,
 )
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("estimates/", EstimateList.as_view(), name="api-estimates"),
     path("rounds/<slug:code>/runs/", RoundRuns.as_view(), name="api-round-runs"),
     path("runs/<int:pk>/", RunDetail.as_view(), name="api-run"),
+    path("runs/<int:pk>/compare/", RunCompareView.as_view(), name="api-run-compare"),
     path(
         "rounds/<slug:code>/instrument/",
         RoundInstrumentView.as_view(),

@@ -71,6 +71,8 @@ class AnalysisRun(models.Model):
         help_text=_("Hash of the inputs: the same inputs give the same run."),
     )
     error = models.TextField(blank=True)
+    # A hash of each input (answers, frame, margins, scheme, spec, publication, code).
+    inputs = models.JSONField(_("inputs"), default=dict, blank=True)
     # Weight diagnostics: Kish deff, effective n, quantiles, g-range, trimmed, margins.
     diagnostics = models.JSONField(_("weight diagnostics"), default=dict, blank=True)
 

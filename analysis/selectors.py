@@ -55,3 +55,71 @@ def estimates_current(*, user: Any) -> QuerySet[Estimate]:
     return estimates.select_related("run__round", "unit__level").order_by(
         "run__round__code", "unit__level__rank", "unit__code", "component"
     )
+
+
+def run_previous(*, run: AnalysisRun) -> AnalysisRun | None:
+    """The round's latest successful run before ``run``."""
+    return (
+        AnalysisRun.objects.filter(
+            round_id=run.round_id, status=AnalysisRun.Status.SUCCEEDED, pk__lt=run.pk
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def runs_compare(*, run: AnalysisRun, earlier: AnalysisRun) -> dict[str, Any]:
+    """What changed between two runs: which inputs, and each estimate that moved (by how
+    much, and by how many of its standard errors), appeared or disappeared."""
+
+    def key(e: Estimate) -> tuple[Any, ...]:
+        return (e.statistic, e.component, e.unit.code, e.domain_variable, e.domain_value)
+
+    fields = ("estimate", "se", "n", "suppressed")
+    before = {key(e): e for e in earlier.estimates.select_related("unit")}
+    rows, unchanged = [], 0
+    for e in run.estimates.select_related("unit").order_by("statistic", "unit__code", "component"):
+        old = before.pop(key(e), None)
+        if old is not None and all(getattr(old, f) == getattr(e, f) for f in fields):
+            unchanged += 1
+            continue
+        delta = None if old is None else e.estimate - old.estimate
+        rows.append(
+            {
+                "statistic": e.statistic,
+                "component": e.component,
+                "unit": e.unit.code,
+                "domain_variable": e.domain_variable,
+                "domain_value": e.domain_value,
+                "before": None if old is None else old.estimate,
+                "after": e.estimate,
+                "delta": delta,
+                "delta_in_se": delta / e.se if delta is not None and e.se > 0 else None,
+                "n_before": None if old is None else old.n,
+                "n_after": e.n,
+            }
+        )
+    for (statistic, component, unit, variable, value), old in sorted(before.items()):
+        rows.append(
+            {
+                "statistic": statistic,
+                "component": component,
+                "unit": unit,
+                "domain_variable": variable,
+                "domain_value": value,
+                "before": old.estimate,
+                "after": None,
+                "delta": None,
+                "delta_in_se": None,
+                "n_before": old.n,
+                "n_after": None,
+            }
+        )
+    inputs = sorted(set(run.inputs) | set(earlier.inputs))
+    return {
+        "run": run.pk,
+        "earlier": earlier.pk,
+        "inputs_changed": [k for k in inputs if run.inputs.get(k) != earlier.inputs.get(k)],
+        "unchanged": unchanged,
+        "changed": rows,
+    }

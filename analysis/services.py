@@ -1,5 +1,7 @@
 """Writes for analysis: start a run, follow its stages, store what it computed."""
 
+import hashlib
+import json
 import time
 from typing import Any
 
@@ -85,7 +87,7 @@ def analysis_run_store(
     run: AnalysisRun,
     computed: Computed,
     n_responses: int,
-    fingerprint: str,
+    inputs: dict[str, str],
     store_started: float | None = None,
 ) -> int:
     """Replace the run's estimates (so a retried task stores them once) and close the run,
@@ -122,7 +124,8 @@ def analysis_run_store(
     run.status = AnalysisRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.n_responses = n_responses
-    run.fingerprint = fingerprint
+    run.inputs = inputs
+    run.fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     run.error = ""
     run.stage, run.progress = "", 100
     run.diagnostics = computed.diagnostics
@@ -134,6 +137,7 @@ def analysis_run_store(
             "finished_at",
             "n_responses",
             "fingerprint",
+            "inputs",
             "error",
             "stage",
             "progress",

@@ -4,17 +4,22 @@ and a redelivered task of a finished run does nothing."""
 import hashlib
 import json
 import time
+from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 
 from analysis.compute import round_compute
 from analysis.extracts import extract_refresh
 from analysis.loaders import round_frame, round_load, round_margins, round_versions
+from analysis.models import SurveyRound
 from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
 from analysis.services import (
+    RunInProgress,
     analysis_run_begin,
     analysis_run_fail,
     analysis_run_progress,
+    analysis_run_start,
     analysis_run_store,
 )
 
@@ -80,27 +85,44 @@ def analysis_run_execute(self, run_id: int) -> int:
         run=run,
         computed=computed,
         n_responses=len(data.leaf_unit),
-        fingerprint=run_fingerprint(data.fingerprint, frame, margins, scheme, spec, run.round),
+        inputs=run_inputs(data.fingerprint, frame, margins, scheme, spec, run.round),
         store_started=stages.since,
     )
 
 
-def run_fingerprint(
-    answers: str, frame: list, margins: dict, scheme: list, spec: dict, survey_round
-) -> str:
-    """Every input of a run: the answers read, frame, margins, scheme, spec, publication
-    rule and the code version — the same inputs give the same estimates."""
-    payload = json.dumps(
-        {
-            "answers": answers,
-            "frame": sorted([sorted(keys.items()), count] for keys, count in frame),
-            "margins": margins,
-            "scheme": scheme,
-            "spec": spec,
-            "publication": publication_of(survey_round),
-            "code": CODE_VERSION,
-        },
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def run_inputs(
+    answers: str, frame: list, margins: dict, scheme: list, spec: dict, survey_round: Any
+) -> dict[str, str]:
+    """A hash of each input of a run: the answers read, frame, margins, scheme, spec,
+    publication rule and the code version. The same inputs give the same estimates; two
+    runs' inputs tell what changed between them."""
+    parts = {
+        "answers": answers,
+        "frame": sorted([sorted(keys.items()), count] for keys, count in frame),
+        "margins": margins,
+        "scheme": scheme,
+        "spec": spec,
+        "publication": publication_of(survey_round),
+        "code": CODE_VERSION,
+    }
+    return {
+        name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[
+            :16
+        ]
+        for name, value in parts.items()
+    }
+
+
+@shared_task(name="analysis.tasks.rounds_refresh", acks_late=True, time_limit=600)
+def rounds_refresh() -> int:
+    """Nightly (beat): a new run of every round open today; a round already running is
+    left alone. Returns the number of runs started."""
+    started = 0
+    now = timezone.now()
+    for survey_round in SurveyRound.objects.filter(period_start__lte=now, period_end__gte=now):
+        try:
+            analysis_run_start(survey_round=survey_round, actor="beat: nightly refresh")
+            started += 1
+        except RunInProgress:
+            continue
+    return started

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -290,6 +291,11 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 SURVEY_EMAIL_FROM = env.str("SURVEY_EMAIL_FROM", default="khaosat@hailong.example")
 CELERY_BEAT_SCHEDULE = {
+    # Every round open today gets a fresh run at night (analysis.tasks.rounds_refresh).
+    "analysis-rounds-refresh": {
+        "task": "analysis.tasks.rounds_refresh",
+        "schedule": crontab(hour=env.int("ANALYSIS_REFRESH_HOUR", default=2), minute=0),
+    },
     # Publishes the tasks the broker refused while it was down (outbox/).
     "outbox-relay": {
         "task": "outbox.tasks.outbox_relay",
