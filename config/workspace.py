@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Membership
-from org.permissions import Capability, has_capability, is_system_admin, roles_of
+from org.permissions import Capability, has_capability, roles_of
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,7 @@ def workspace_sections(user: object) -> list[Section]:
             Section(
                 _("Rounds and runs"),
                 _("Survey rounds and their analysis runs."),
-                # Only the admin lists rounds today, and only administrators enter it.
-                reverse("admin:analysis_surveyround_changelist") if is_system_admin(user) else None,
+                reverse("analysis:rounds"),
             )
         )
     if roles_of(user):

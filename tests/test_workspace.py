@@ -57,7 +57,7 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
             Role.STATISTICIAN,
             [
                 ("Nhập dữ liệu", True),
-                ("Đợt khảo sát và lượt phân tích", False),
+                ("Đợt khảo sát và lượt phân tích", True),
                 ("Kết quả", True),
                 ("Chỉ số cải cách hành chính", False),
                 ("Nhật ký kiểm toán", True),

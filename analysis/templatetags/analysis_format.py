@@ -10,3 +10,9 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return floatformat(value * 100, 1)
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> object:
+    """``errors|get_item:part`` — a dict's value by a variable key."""
+    return mapping.get(key, []) if isinstance(mapping, dict) else []

@@ -1,0 +1,170 @@
+"""The statistician's pages: rounds in scope, and a round's instrument, uploads,
+monitoring and runs (with live progress). Writes go through the same services as the
+API; out-of-scope rounds are 404."""
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from analysis.models import AnalysisRun
+from analysis.round_config import (
+    EstimationSpec,
+    RoundInstrument,
+    plan_of,
+    publication_of,
+    scheme_of,
+    spec_of,
+)
+from analysis.round_inputs import (
+    frame_from_transactions,
+    frame_upload,
+    margins_upload,
+    round_monitoring,
+)
+from analysis.selectors import rounds_for_runs
+from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
+from org.access import capability_required
+from org.permissions import Capability
+from survey.imports import ImportFileInvalid
+
+statistician = capability_required(Capability.RUNS)
+PARTS = ("sample_plan", "weighting", "estimation", "publication")
+
+
+@statistician
+def rounds_page(request: HttpRequest) -> HttpResponse:
+    rounds = rounds_for_runs(user=request.user).select_related("scope", "questionnaire")
+    rows = [{"round": r, "run": r.runs.first()} for r in rounds.order_by("-period_start")]
+    return render(request, "analysis/rounds.html", {"rows": rows})
+
+
+def _instrument(survey_round: Any) -> dict[str, str]:
+    values = {
+        "sample_plan": plan_of(survey_round),
+        "weighting": scheme_of(survey_round),
+        "estimation": EstimationSpec(spec_of(survey_round)).data,
+        "publication": publication_of(survey_round),
+    }
+    return {k: json.dumps(v, ensure_ascii=False, indent=2) for k, v in values.items()}
+
+
+@statistician
+def round_page(request: HttpRequest, code: str) -> HttpResponse:
+    survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
+    texts, errors = _instrument(survey_round), {}
+    if request.method == "POST":
+        texts = {part: request.POST.get(part, "") for part in PARTS}
+        parsed: dict[str, Any] = {}
+        for part, text in texts.items():
+            try:
+                parsed[part] = json.loads(text)
+            except json.JSONDecodeError as error:
+                errors[part] = [_("Not valid JSON: %(error)s") % {"error": error.msg}]
+        if not errors:
+            form = RoundInstrument(data=parsed)
+            if form.is_valid():
+                changes = dict(form.validated_data)
+                changes["estimation"] = EstimationSpec(changes["estimation"]).data
+                round_instrument_update(
+                    survey_round=survey_round,
+                    changes=json.loads(json.dumps(changes)),
+                    actor=request.user,
+                    reason=request.POST.get("reason", "")[:500],
+                )
+                messages.success(request, _("The round's instrument was saved."))
+                return redirect("analysis:round", code=code)
+            errors = {k: _flatten(v) for k, v in form.errors.items()}
+    runs = list(survey_round.runs.all()[:20])
+    context = {
+        "round": survey_round,
+        "texts": texts,
+        "errors": errors,
+        "monitoring": round_monitoring(survey_round),
+        "runs": runs,
+        "latest": next((r for r in runs if r.status == "succeeded"), None),
+        "status_labels": json.dumps(
+            {value: str(label) for value, label in AnalysisRun.Status.choices}, ensure_ascii=False
+        ),
+        "frame_cells": survey_round.frame_cells.count(),
+        "margins": survey_round.margins.count(),
+    }
+    return render(request, "analysis/round.html", context, status=400 if errors else 200)
+
+
+def _flatten(errors: Any, prefix: str = "") -> list[str]:
+    """DRF's nested errors as readable lines ("weighting 2 → margins: …")."""
+    if isinstance(errors, dict):
+        return [
+            line
+            for key, value in errors.items()
+            for line in _flatten(
+                value, f"{prefix}{key} → " if key != "non_field_errors" else prefix
+            )
+        ]
+    if isinstance(errors, list):
+        out: list[str] = []
+        for position, value in enumerate(errors):
+            label = f"{prefix}{position + 1} → " if isinstance(value, dict | list) else prefix
+            out += _flatten(value, label)
+        return out
+    return [f"{prefix}{errors}"]
+
+
+@statistician
+@require_POST
+def round_upload(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    if kind not in {"frame", "margins"}:
+        raise Http404
+    survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Upload a .csv or .xlsx file."))
+        return redirect("analysis:round", code=code)
+    service = frame_upload if kind == "frame" else margins_upload
+    try:
+        result = service(
+            survey_round=survey_round,
+            file_name=upload.name or "",
+            content=upload.read(),
+            actor=request.user,
+        )
+    except ImportFileInvalid as error:
+        messages.error(request, str(error))
+        return redirect("analysis:round", code=code)
+    if result.errors:
+        for error in result.errors[:50]:
+            messages.error(
+                request,
+                _("Row %(row)s, %(column)s: %(message)s")
+                % {"row": error["row"], "column": error["column"], "message": error["message"]},
+            )
+        messages.warning(request, _("Nothing was stored: correct the file and upload it again."))
+    else:
+        messages.success(request, _("%(n)d rows stored.") % {"n": result.stored})
+    return redirect("analysis:round", code=code)
+
+
+@statistician
+@require_POST
+def round_frame_from_transactions(request: HttpRequest, code: str) -> HttpResponse:
+    survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
+    cells = frame_from_transactions(survey_round=survey_round, actor=request.user)
+    messages.success(request, _("%(n)d rows stored.") % {"n": cells})
+    return redirect("analysis:round", code=code)
+
+
+@statistician
+@require_POST
+def round_run(request: HttpRequest, code: str) -> HttpResponse:
+    survey_round = get_object_or_404(rounds_for_runs(user=request.user), code=code)
+    try:
+        analysis_run_start(survey_round=survey_round, actor=request.user)
+        messages.success(request, _("The run was queued."))
+    except RunInProgress:
+        messages.warning(request, _("This round already has a run in progress."))
+    return redirect("analysis:round", code=code)
