@@ -102,8 +102,10 @@ def round_estimates(
                 design, data.satisfied, data.valid, by=by, names=data.components, deff=True
             )
             raw = _unweighted(by, data.satisfied, data.valid, np.asarray(ratios.domains))
+            # n: respondents with at least one valid answer to the element.
+            answered = _unweighted_counts(by, data.valid > 0, np.asarray(ratios.domains))
             if "element_index" in statistics:
-                rows += _rows("element_index", ratios, raw, domain, share_method, level)
+                rows += _rows("element_index", ratios, raw, domain, share_method, level, answered)
             if "overall" in statistics:
                 rows += _overall(design, data, by, ratios, domain, spec, share_method, level)
         if "item_share" in statistics and data.items:
@@ -149,6 +151,18 @@ def _domain_index(by: np.ndarray, labels: np.ndarray) -> np.ndarray:
     )
 
 
+def _unweighted_counts(by: np.ndarray, hit: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Respondents per domain with ``hit`` (n, k) true: (D, k) integers."""
+    index = _domain_index(by, labels)
+    inside = index >= 0
+    return np.column_stack(
+        [
+            np.bincount(index[inside], weights=hit[inside, j], minlength=len(labels))
+            for j in range(hit.shape[1])
+        ]
+    ).astype(np.int64)
+
+
 def _unweighted(
     by: np.ndarray, numerator: np.ndarray, denominator: np.ndarray, labels: np.ndarray
 ) -> np.ndarray:
@@ -173,7 +187,10 @@ def _rows(
     domain: Domain,
     method: str,
     level: float,
+    counts: np.ndarray | None = None,
 ) -> list[EstimateRow]:
+    """Rows of one statistic in one set of domains; ``counts`` (D, k) replaces the
+    estimator's n (rows used) by the respondents who answered, where they differ."""
     method = method if statistic in SHARES else "wald"
     low, high = estimates.confint(level=level, method=CI_METHODS[method])  # type: ignore[arg-type]
     if statistic in SHARES:
@@ -189,7 +206,7 @@ def _rows(
             estimate = float(estimates.estimate[d, j])
             if not np.isfinite(estimate):
                 continue
-            n = int(estimates.n[d, j])
+            n = int((estimates.n if counts is None else counts)[d, j])
             design_effect = float(deff[d, j])
             rows.append(
                 EstimateRow(
@@ -238,7 +255,7 @@ def _overall(
             ratios.domains,
             ratios.estimate[:, [j]],
             ratios.variance[:, [j]],
-            ratios.n[:, [j]],
+            _unweighted_counts(by, data.valid[:, [j]] > 0, np.asarray(ratios.domains)),
             ratios.df,
             ratios.n_rows,
             None if ratios.deff is None else ratios.deff[:, [j]],
@@ -275,13 +292,16 @@ def _overall(
     score[~inside] = np.nan
     totals = estimate_total(design, score, by=by)
     mean = _mean_present(ratios.estimate[:, columns], present)
+    answered = _unweighted_counts(
+        by, (data.valid[:, columns] > 0).any(axis=1, keepdims=True), labels
+    )
     combined = Estimates(
         "mean",
         ("overall",),
         ratios.domains,
         mean,
         totals.variance[: len(labels)],
-        ratios.n[:, columns].min(axis=1, keepdims=True),
+        answered,
         ratios.df,
         ratios.n_rows,
         None,

@@ -13,7 +13,9 @@ frame. Then, each phase in a fresh process so that its peak memory is its own:
 * **floor** — ``COPY`` of the same answer columns (id, unit, sector, the 24 rated
   items) out of PostgreSQL, drained without parsing: the work no loader can skip;
 * **full run** — the Celery task's stages: load (extract refresh from nothing + read),
-  compute (element indices with SEs at every tree depth), store (estimate rows);
+  compute (the round's default scheme — cell weights by unit × sector — and spec:
+  element indices and the overall index with SEs, design effects and unweighted values
+  at every tree depth), store (estimate rows);
 * **incremental** — after ``--new`` more answers, the same task again: the extract
   reads only the new answers.
 
@@ -79,7 +81,7 @@ def setup(responses: int, units: int) -> None:
         questionnaire_publish,
         questionnaire_save_draft,
     )
-    from survey.models import AdministrativeUnit, UnitLevel
+    from org.models import AdministrativeUnit, UnitLevel
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
@@ -169,39 +171,44 @@ def phase_floor() -> dict:
 
 def phase_run(*, fresh: bool) -> dict:
     """The stages of analysis.tasks.analysis_run_execute, timed one by one."""
-    from analysis.element_index import ancestor_levels, element_indices
+    from analysis.compute import round_compute
     from analysis.extracts import extract_refresh
-    from analysis.loaders import round_load, round_versions
+    from analysis.loaders import round_frame, round_load, round_margins, round_versions
     from analysis.models import AnalysisRun, ResponseExtract, SurveyRound
+    from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
     from analysis.services import analysis_run_store
+    from analysis.tasks import run_inputs
 
     survey_round = SurveyRound.objects.get(code=ROUND)
     if fresh:
         ResponseExtract.objects.all().delete()
+    AnalysisRun.objects.filter(status__in=AnalysisRun.ACTIVE).update(status="failed")
     run = AnalysisRun.objects.create(round=survey_round)
     times: dict[str, float] = {}
     started = time.perf_counter()
     added = sum(extract_refresh(version=v) for v in round_versions(survey_round))
     times["extract"] = time.perf_counter() - started
-    data = round_load(survey_round)
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    data = round_load(survey_round, variables_needed(scheme, spec))
+    frame, margins = round_frame(survey_round), round_margins(survey_round)
     times["load"] = time.perf_counter() - started
     mark = time.perf_counter()
-    levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=survey_round.scope_id)
-    result = element_indices(
-        satisfied=data.satisfied,
-        valid=data.valid,
-        cell=data.cell,
-        cell_population=data.cell_population,
-        levels=levels,
+    computed = round_compute(
+        data=data,
+        frame=frame,
+        margins=margins,
+        scheme=scheme,
+        spec=spec,
+        publication=publication_of(survey_round),
+        scope_id=survey_round.scope_id,
     )
     times["compute"] = time.perf_counter() - mark
     mark = time.perf_counter()
     rows = analysis_run_store(
         run=run,
-        components=data.components,
-        result=result,
+        computed=computed,
         n_responses=len(data.leaf_unit),
-        fingerprint=data.fingerprint,
+        inputs=run_inputs(data.fingerprint, frame, margins, scheme, spec, survey_round),
     )
     times["store"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started

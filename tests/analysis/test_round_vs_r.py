@@ -61,8 +61,9 @@ def estimates() -> dict[str, tuple[float, float]]:
             where = "all" if row.domain_value == "0" else f"unit={row.domain_value}"
         else:
             where = f"{row.domain_variable}={row.domain_value}"
-        table[f"{row.item}|{where}"] = (row.estimate, row.se)
-    table["weight_sum"] = (float(weighting.final.sum()), 0.0)
+        table[f"{row.item}|{where}"] = (row.estimate, row.se, row.n)
+    table["weight_sum"] = (float(weighting.final.sum()), 0.0, 0)
+    table["answered_proc"] = (0.0, 0.0, int(sum(number("valid_proc") > 0)))
     return table
 
 
@@ -76,3 +77,8 @@ def test_estimate_and_se_equal_r(estimates, key):
 
 def test_raked_weights_hit_the_margins(estimates):
     assert estimates["weight_sum"][0] == pytest.approx(R_WEIGHT_SUM, rel=1e-10)
+
+
+def test_n_counts_the_respondents_who_answered_the_element(estimates):
+    assert estimates["proc|all"][2] == estimates["answered_proc"][2] < 188
+    assert estimates["access|all"][2] == 188
