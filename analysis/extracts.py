@@ -40,8 +40,10 @@ from survey.models import Response
 
 # Bump when the column layout changes: chunks of another layout are rebuilt.
 LAYOUT = "1"
-# Past this many chunks a refresh merges them into one.
+# Past this many small chunks a refresh merges them.
 COMPACT_AFTER = 24
+# Rows per chunk at most: each chunk is one task when a large round runs in parallel.
+CHUNK_ROWS = 250_000
 
 NUMBER, TEXT, FLAG = "number", "text", "flag"
 NUMBER_TYPES = {"rating", "nps", "number"}
@@ -120,7 +122,7 @@ def extract_refresh(*, version: QuestionnaireVersion) -> int:
         table = _read_new(version, after_id=mark)
         if table.num_rows:
             _store(version, table, layout)
-        if chunks.count() > COMPACT_AFTER:
+        if chunks.filter(rows__lt=CHUNK_ROWS).count() > COMPACT_AFTER:
             _compact(version, layout)
         return table.num_rows
 
@@ -133,7 +135,13 @@ def _consistent(version: QuestionnaireVersion, chunks: Any) -> bool:
     return bool(stored == summary["rows"])
 
 
-def _store(version: QuestionnaireVersion, table: pa.Table, layout: str) -> ResponseExtract:
+def _store(version: QuestionnaireVersion, table: pa.Table, layout: str) -> None:
+    """Store ``table`` as chunks of at most CHUNK_ROWS rows: the unit of parallel work."""
+    for start in range(0, table.num_rows, CHUNK_ROWS):
+        _store_one(version, table.slice(start, CHUNK_ROWS), layout)
+
+
+def _store_one(version: QuestionnaireVersion, table: pa.Table, layout: str) -> ResponseExtract:
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
     data = buffer.getvalue()
@@ -150,7 +158,14 @@ def _store(version: QuestionnaireVersion, table: pa.Table, layout: str) -> Respo
 
 
 def _compact(version: QuestionnaireVersion, layout: str) -> None:
-    chunks = list(ResponseExtract.objects.filter(version=version).order_by("first_response_id"))
+    """Merge the small chunks (full ones stay as they are)."""
+    chunks = list(
+        ResponseExtract.objects.filter(version=version, rows__lt=CHUNK_ROWS).order_by(
+            "first_response_id"
+        )
+    )
+    if len(chunks) < 2:
+        return
     table = pa.concat_tables(_decode(chunk) for chunk in chunks)
     ResponseExtract.objects.filter(pk__in=[c.pk for c in chunks]).delete()
     _store(version, table, layout)
@@ -164,11 +179,15 @@ def extract_read(
     version: QuestionnaireVersion,
     columns: Iterable[str] | None = None,
     dictionary: Iterable[str] = (),
+    chunk_ids: Iterable[int] | None = None,
 ) -> pa.Table:
-    """The version's extract as one Arrow table (only ``columns`` when given); the text
-    columns named in ``dictionary`` come dictionary-encoded (codes + distinct values)."""
+    """The version's extract as one Arrow table (only ``columns`` when given, only the
+    chunks ``chunk_ids`` when given); the text columns named in ``dictionary`` come
+    dictionary-encoded (codes + distinct values)."""
     names = None if columns is None else list(columns)
     chunks = ResponseExtract.objects.filter(version=version).order_by("first_response_id")
+    if chunk_ids is not None:
+        chunks = chunks.filter(pk__in=list(chunk_ids))
     tables = [_decode(chunk, names, list(dictionary)) for chunk in chunks.iterator()]
     if not tables:
         full = schema(extract_columns(version.definition))

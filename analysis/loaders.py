@@ -63,12 +63,20 @@ RESPONSE_COLUMNS = {
 }
 
 
-def round_load(survey_round: SurveyRound, variables: list[str] | None = None) -> RoundData:
+def round_load(
+    survey_round: SurveyRound,
+    variables: list[str] | None = None,
+    *,
+    chunk_ids: list[int] | None = None,
+    components: list[str] | None = None,
+) -> RoundData:
     """Read a round from the versions' columnar extracts (refresh them first).
 
     A round's responses: transaction-linked ones by the transaction's completion time,
     the rest (firm invitations, open links, paper imports) by submission time — the
-    extract's ``at_us`` column. ``variables``: respondent variables to read as well.
+    extract's ``at_us`` column. ``variables``: respondent variables to read as well;
+    ``chunk_ids``: only these extract chunks (a parallel run's share); ``components``:
+    the component columns, in this order (else those found, sorted).
     """
     wanted = [v for v in (variables or ["unit", "sector"]) if v != "unit"]
     unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
@@ -85,6 +93,7 @@ def round_load(survey_round: SurveyRound, variables: list[str] | None = None) ->
             version=version,
             columns=["@response_id", "@unit_id", "@at_us", *names, *text],
             dictionary=text,
+            chunk_ids=chunk_ids,
         )
         unit = table.column("@unit_id").fill_null(-1).to_numpy()
         at = table.column("@at_us").to_numpy()
@@ -92,7 +101,8 @@ def round_load(survey_round: SurveyRound, variables: list[str] | None = None) ->
         if keep.any():
             # Rows are selected column by column below: filtering a wide table is slower.
             parts.append((items, names, table, None if keep.all() else keep))
-    components = sorted({item["scoring"]["component"] for items, *_ in parts for item in items})
+    if components is None:
+        components = sorted({item["scoring"]["component"] for items, *_ in parts for item in items})
     column = {c: j for j, c in enumerate(components)}
     item_names: list[str] = []
     item_satisfied: list[list[float]] = []
@@ -112,6 +122,8 @@ def round_load(survey_round: SurveyRound, variables: list[str] | None = None) ->
         rows = slice(offset, offset + size)
         for item, name in zip(items, names, strict=True):
             answer = _rows(number_column(table, name), keep)
+            if item["scoring"]["component"] not in column:
+                continue
             j = column[item["scoring"]["component"]]
             valid[rows, j] += ~np.isnan(answer)
             satisfied[rows, j] += np.isin(answer, item["scoring"].get("satisfied", [4, 5]))

@@ -77,6 +77,8 @@ class EstimationSpec(serializers.Serializer):
     ci_method = serializers.ChoiceField(choices=["logit", "korn_graubard", "wald"])
     confidence = serializers.FloatField(min_value=0.5, max_value=0.999, required=False)
     variance = serializers.ChoiceField(choices=["taylor"], required=False)
+    # Large rounds as a chord of chunk tasks: "auto" (by size), "always" or "never".
+    parallel = serializers.ChoiceField(choices=["auto", "always", "never"], required=False)
 
     def to_representation(self, instance: Any) -> Any:
         data = super().to_representation(instance)

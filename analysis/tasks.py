@@ -6,13 +6,16 @@ import json
 import time
 from typing import Any
 
-from celery import shared_task
+import numpy as np
+from celery import chord, group, shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from analysis.compute import round_compute
-from analysis.extracts import extract_refresh
+from analysis.compute import Computed, round_compute
+from analysis.extracts import extract_fingerprint, extract_refresh
+from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
 from analysis.loaders import round_frame, round_load, round_margins, round_versions
-from analysis.models import SurveyRound
+from analysis.models import AnalysisRun, ResponseExtract, SurveyRound
 from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
 from analysis.services import (
     RunInProgress,
@@ -22,6 +25,8 @@ from analysis.services import (
     analysis_run_start,
     analysis_run_store,
 )
+from org.models import AdministrativeUnit
+from questionnaires.definition import scored_items
 
 # Part of every run's fingerprint: bump when the computation changes its numbers.
 CODE_VERSION = "analysis-2"
@@ -62,6 +67,11 @@ def analysis_run_execute(self, run_id: int) -> int:
         stages.enter("extract")
         for version in round_versions(run.round):
             extract_refresh(version=version)  # only the answers after the high-water mark
+        plan = fanout_plan(run.round)
+        if plan is not None:
+            stages.enter("compute")
+            fanout_dispatch(run, plan, timings=stages.close())
+            return 0  # the chord's callback stores the estimates
         stages.enter("load")
         scheme, spec = scheme_of(run.round), spec_of(run.round)
         data = round_load(run.round, variables_needed(scheme, spec))
@@ -126,3 +136,161 @@ def rounds_refresh() -> int:
         except RunInProgress:
             continue
     return started
+
+
+# --- large rounds: a chord of chunk reductions, combined exactly --------------------------
+
+
+def fanout_plan(survey_round: Any) -> list[int] | None:
+    """The extract chunks to reduce in parallel, or None for a single pass.
+
+    Parallel when the round uses the default design (cell weights by unit × sector,
+    element indices and the overall index by the unit tree) and its spec asks for it:
+    ``parallel`` "always", or "auto" (the default) with at least
+    ANALYSIS_PARALLEL_MIN_ROWS answers in two chunks or more.
+    """
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    mode = spec.get("parallel", "auto")
+    default_design = (
+        len(scheme) == 1
+        and scheme[0].get("step") == "cell_weights"
+        and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
+        and set(spec.get("statistics", [])) <= {"element_index", "overall"}
+        and not spec.get("profile_domains")
+        and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
+    )
+    if mode == "never" or not default_design:
+        return None
+    chunks = list(
+        ResponseExtract.objects.filter(version__in=round_versions(survey_round))
+        .order_by("version_id", "first_response_id")
+        .values_list("pk", "rows")
+    )
+    rows = sum(r for _pk, r in chunks)
+    if len(chunks) < 2 or (mode == "auto" and rows < settings.ANALYSIS_PARALLEL_MIN_ROWS):
+        return None
+    return [pk for pk, _rows in chunks]
+
+
+def _components(survey_round: Any) -> tuple[list[str], list[int]]:
+    """Every component of the round's versions (sorted) and the overall's elements."""
+    components = sorted(
+        {
+            item["scoring"]["component"]
+            for version in round_versions(survey_round)
+            for item in scored_items(version.definition)
+        }
+    )
+    rule = spec_of(survey_round).get("overall") or {}
+    chosen = rule.get("elements") or [c for c in components if not c.endswith(".overall")]
+    return components, [components.index(c) for c in chosen if c in components]
+
+
+def fanout_dispatch(run: Any, chunk_ids: list[int], *, timings: dict[str, float]) -> None:
+    components, elements = _components(run.round)
+    analysis_run_progress(
+        run_id=run.pk, stage="compute", progress=STAGES["compute"], timings=timings
+    )
+    header = group(run_chunk.s(run.pk, [pk], components, elements) for pk in chunk_ids)
+    callback = run_combine.s(run.pk, components, elements, timings).on_error(
+        run_chunks_failed.s(run_id=run.pk)
+    )
+    chord(header)(callback)
+
+
+@shared_task(name="analysis.tasks.run_chunk", acks_late=True, ignore_result=False, time_limit=3600)
+def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements: list[int]):
+    """One share of a parallel run: its answers reduced to sufficient statistics."""
+    run = AnalysisRun.objects.select_related("round").get(pk=run_id)
+    data = round_load(run.round, ["unit", "sector"], chunk_ids=chunk_ids, components=components)
+    return cell_stats(
+        leaf_unit=data.leaf_unit,
+        sector=data.columns["sector"],
+        satisfied=data.satisfied,
+        valid=data.valid,
+        elements=elements,
+    ).to_json()
+
+
+@shared_task(name="analysis.tasks.run_combine", acks_late=True, time_limit=3600)
+def run_combine(
+    results: list[dict[str, Any]],
+    run_id: int,
+    components: list[str],
+    elements: list[int],
+    timings: dict[str, float],
+) -> int:
+    """Add the shares' statistics, estimate, store — as a single pass would."""
+    run = AnalysisRun.objects.select_related("round").get(pk=run_id)
+    if run.status not in AnalysisRun.ACTIVE:
+        return 0  # a redelivered callback of a finished run
+    started = time.perf_counter()
+    survey_round = run.round
+    stats = cell_stats_add([CellStats.from_json(r) for r in results])
+    frame = round_frame(survey_round)
+    population: dict[tuple[int, str], float] = {}
+    for keys, count in frame:
+        cell = (int(keys["unit"]), str(keys["sector"]))
+        population[cell] = population.get(cell, 0.0) + count
+    spec = spec_of(survey_round)
+    rows = estimates_from_stats(
+        stats=stats,
+        components=components,
+        population=population,
+        unit_parent=dict(AdministrativeUnit.objects.values_list("id", "parent_id")),
+        scope_id=survey_round.scope_id,
+        elements=elements,
+        spec=spec,
+        publication=publication_of(survey_round),
+    )
+    weights = np.maximum(
+        np.array([population.get(c, 0.0) for c in stats.cells]), stats.n
+    ) / np.where(stats.n > 0, stats.n, 1)
+    run.timings = {**timings, "compute": round(time.perf_counter() - started, 3)}
+    answers = json.dumps(
+        {
+            "extracts": [extract_fingerprint(version=v) for v in round_versions(survey_round)],
+            "cells": stats.cells,
+            "n": stats.n.tolist(),
+        },
+        default=str,
+    )
+    return analysis_run_store(
+        run=run,
+        computed=Computed(rows, _cell_weight_summary(weights, stats.n, len(results))),
+        n_responses=int(stats.n.sum()),
+        inputs=run_inputs(
+            answers, frame, round_margins(survey_round), scheme_of(survey_round), spec, survey_round
+        ),
+        store_started=time.perf_counter(),
+    )
+
+
+@shared_task(name="analysis.tasks.run_chunks_failed")
+def run_chunks_failed(*args: Any, run_id: int) -> None:
+    """A share failed: the run fails with the reason (nothing was stored)."""
+    error = next((a for a in args if isinstance(a, BaseException)), None)
+    analysis_run_fail(run_id=run_id, error=repr(error) if error else "a share of the run failed")
+
+
+def _cell_weight_summary(weights: np.ndarray, n: np.ndarray, shares: int) -> dict[str, Any]:
+    """Diagnostics of cell weights (one weight per cell, n respondents each)."""
+    total, squares = float((weights * n).sum()), float((weights**2 * n).sum())
+    count = float(n.sum())
+    order = np.argsort(weights)
+    cumulative = np.cumsum(n[order]) / max(count, 1)
+    quantiles = {
+        f"{q:g}": float(weights[order][min(np.searchsorted(cumulative, q), len(order) - 1)])
+        for q in (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
+    }
+    return {
+        "n": int(count),
+        "sum_weights": total,
+        "kish_deff": count * squares / total**2 if total else 1.0,
+        "effective_n": total**2 / squares if squares else 0.0,
+        "quantiles": quantiles,
+        "g_range": [1.0, 1.0],
+        "trimmed": 0,
+        "margins": [],
+        "parallel_shares": shares,
+    }

@@ -269,6 +269,9 @@ CACHES = {
     )
 }
 
+# Analysis: rounds with at least this many answers run as a chord of chunk tasks.
+ANALYSIS_PARALLEL_MIN_ROWS = env.int("ANALYSIS_PARALLEL_MIN_ROWS", default=500_000)
+
 # Survey collection
 SURVEY_DEFAULT_QUESTIONNAIRE = env.str("SURVEY_DEFAULT_QUESTIONNAIRE", default="sipas")
 SURVEY_TOKEN_TTL_DAYS = env.int("SURVEY_TOKEN_TTL_DAYS", default=30)

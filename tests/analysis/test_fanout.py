@@ -1,0 +1,150 @@
+"""Large rounds in parallel: chunks reduced to sufficient statistics and added give the
+single pass's estimates, SEs, CIs and design effects to 1e-12 — in pure numpy, and
+through a Celery chord on real worker processes."""
+
+import time
+
+import numpy as np
+import pytest
+
+from analysis.element_index import ancestor_levels
+from analysis.estimation import Domain, Items, round_estimates
+from analysis.extracts import extract_refresh
+from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
+from analysis.models import AnalysisRun, ResponseExtract
+from analysis.services import analysis_run_start
+from analysis.weighting import weights_compute
+from org.models import AdministrativeUnit
+from survey.models import Response
+from tests.factories import province_with_communes, sipas_answers, sipas_version, survey_round
+
+FIELDS = ("estimate", "se", "ci_low", "ci_high", "df", "n", "deff", "unweighted")
+
+
+def _close(single, parallel):
+    key = lambda r: (r.statistic, r.item, r.domain_value)  # noqa: E731
+    a, b = {key(r): r for r in single}, {key(r): r for r in parallel}
+    assert set(a) == set(b)
+    for k, row in a.items():
+        for field in FIELDS:
+            x, y = getattr(row, field), getattr(b[k], field)
+            assert (np.isnan(x) and np.isnan(y)) or y == pytest.approx(x, rel=1e-12, abs=1e-15), (
+                k,
+                field,
+            )
+
+
+@pytest.mark.parametrize("ci_method", ["logit", "korn_graubard", "wald"])
+def test_chunk_statistics_added_equal_the_single_pass(ci_method):
+    rng = np.random.default_rng(11)
+    n, k = 2500, 4
+    unit = rng.integers(10, 30, n)
+    unit[:1] = 31  # a unit with one respondent: a lonely cell
+    sector = rng.choice(["land", "tax", "justice"], n)
+    valid = rng.integers(0, 4, (n, k)).astype(float)
+    satisfied = np.minimum(valid, rng.integers(0, 4, (n, k))).astype(float)
+    parent = {u: (1 if u < 20 else 2) for u in range(10, 32)} | {1: 0, 2: 0, 0: None}
+    frame = [
+        ({"unit": str(u), "sector": s}, float(rng.integers(40, 400)))
+        for u in range(10, 30)
+        for s in ("land", "tax", "justice")
+    ]
+    frame.append(({"unit": "12", "sector": "land"}, 0.0))  # answers beyond the frame
+    spec = {"statistics": ["element_index", "overall"], "ci_method": ci_method}
+    components = ["sipas.a", "sipas.b", "sipas.c", "sipas.overall"]
+    weighting = weights_compute(
+        columns={"unit": unit.astype(str), "sector": sector},
+        frame=frame,
+        margins={},
+        steps=[{"step": "cell_weights", "by": ["unit", "sector"]}],
+    )
+    levels = ancestor_levels(unit, parent, stop_at=0)
+    single = round_estimates(
+        design=weighting.design,
+        data=Items(components, satisfied, valid, [], np.zeros((n, 0)), []),
+        domains=[Domain("unit", levels[:, j]) for j in range(levels.shape[1])],
+        spec=spec,
+        publication={"min_n": 30},
+    )
+
+    shares = [
+        CellStats.from_json(
+            cell_stats(
+                leaf_unit=unit[rows],
+                sector=sector[rows],
+                satisfied=satisfied[rows],
+                valid=valid[rows],
+                elements=[0, 1, 2],
+            ).to_json()
+        )
+        for rows in np.array_split(rng.permutation(n), 7)
+    ]
+    population: dict = {}
+    for keys, count in frame:
+        cell = (int(keys["unit"]), keys["sector"])
+        population[cell] = population.get(cell, 0.0) + count
+    parallel = estimates_from_stats(
+        stats=cell_stats_add(shares),
+        components=components,
+        population=population,
+        unit_parent=parent,
+        scope_id=0,
+        elements=[0, 1, 2],
+        spec=spec,
+        publication={"min_n": 30},
+    )
+
+    _close(single, parallel)
+    flags = {(r.statistic, r.item, r.domain_value): r.suppressed for r in parallel}
+    assert {(r.statistic, r.item, r.domain_value): r.suppressed for r in single} == flags
+    assert any(flags.values()) and not all(flags.values())
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_chord_on_real_workers_equals_the_single_pass(celery_worker):
+    version = sipas_version()
+    province = province_with_communes(("X1", "X2", "X3"))
+    round_ = survey_round(province, version)
+    units = list(AdministrativeUnit.objects.filter(parent=province))
+    rng = np.random.default_rng(5)
+    for _batch in range(3):  # three extract chunks: three shares of the parallel run
+        for i in range(40):
+            Response.objects.create(
+                version=version,
+                unit=units[int(rng.integers(0, 3))],
+                sector=["land", "tax"][i % 2],
+                channel="counter",
+                answers=sipas_answers(int(rng.integers(1, 6)), feedback=bool(i % 3)),
+                submitted_at=round_.period_start,
+            )
+        extract_refresh(version=version)
+    assert ResponseExtract.objects.count() == 3
+
+    def run_with(parallel: str) -> AnalysisRun:
+        round_.estimation = {"parallel": parallel}
+        round_.save()
+        run = analysis_run_start(survey_round=round_)
+        for _ in range(600):
+            run.refresh_from_db()
+            if run.status in {"succeeded", "failed"}:
+                return run
+            time.sleep(0.1)
+        raise AssertionError(f"run {run.pk} still {run.status}")
+
+    single = run_with("never")
+    parallel = run_with("always")
+
+    assert single.status == parallel.status == "succeeded", (single.error, parallel.error)
+    assert parallel.diagnostics["parallel_shares"] == 3
+    assert "parallel_shares" not in single.diagnostics
+    assert parallel.diagnostics["kish_deff"] == pytest.approx(single.diagnostics["kish_deff"])
+    numbers = (*FIELDS, "n_effective")
+    a = {(e.statistic, e.component, e.unit_id): e for e in single.estimates.all()}
+    b = {(e.statistic, e.component, e.unit_id): e for e in parallel.estimates.all()}
+    assert set(a) == set(b) and len(a) > 10
+    for key, row in a.items():
+        assert b[key].suppressed == row.suppressed, key
+        for field in numbers:
+            want, got = getattr(row, field), getattr(b[key], field)
+            assert got == want if want is None else got == pytest.approx(want, rel=1e-12), key
