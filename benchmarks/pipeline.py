@@ -76,12 +76,12 @@ def setup(responses: int, units: int) -> None:
     from django.db import connection
 
     from analysis.models import SurveyRound
+    from org.models import AdministrativeUnit, UnitLevel
     from questionnaires.services import (
         library_definition,
         questionnaire_publish,
         questionnaire_save_draft,
     )
-    from org.models import AdministrativeUnit, UnitLevel
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
