@@ -142,13 +142,21 @@ def _domain_labels(estimates: Estimates, domain: Domain) -> list[str]:
 
 
 def _domain_index(by: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each respondent's position among ``labels`` (-1: outside every domain)."""
-    numeric = by.dtype.kind == "f"
-    position = {(float(v) if numeric else v): d for d, v in enumerate(labels.tolist())}
-    return np.array(
-        [position.get(v, -1) if v is not None and v == v else -1 for v in by.tolist()],
-        dtype=np.int64,
-    )
+    """Each respondent's position among ``labels`` (-1: outside every domain), without
+    a Python loop over respondents."""
+    if len(labels) == 0:
+        return np.full(len(by), -1, dtype=np.int64)
+    if by.dtype.kind == "f":
+        keys, values = np.asarray(labels, dtype=float), by
+    else:
+        # Categories: code both sides by the sorted distinct values seen.
+        text = np.where(np.equal(by, None), "\x00", by).astype(str)
+        keys, values = np.asarray(labels).astype(str), text
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(keys) - 1)
+    found = sorted_keys[at] == values
+    return np.where(found, order[at], -1).astype(np.int64)
 
 
 def _unweighted_counts(by: np.ndarray, hit: np.ndarray, labels: np.ndarray) -> np.ndarray:

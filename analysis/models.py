@@ -214,3 +214,23 @@ class ResponseExtract(models.Model):
 
     def __str__(self) -> str:
         return f"extract {self.version_id} ({self.first_response_id}–{self.last_response_id})"
+
+
+class ChunkStatistics(models.Model):
+    """Sufficient statistics of one extract chunk for one round context (its components,
+    overall elements, units and period): a parallel re-run reads these instead of the
+    chunk's answers. Chunks never change, so neither do these; a rebuilt extract drops
+    them with its chunks."""
+
+    chunk = models.ForeignKey(ResponseExtract, on_delete=models.CASCADE, related_name="stats")
+    context = models.CharField(max_length=64)
+    stats = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chunk", "context"], name="chunk_statistics_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"stats of chunk {self.chunk_id} ({self.context[:8]})"

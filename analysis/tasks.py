@@ -14,8 +14,14 @@ from django.utils import timezone
 from analysis.compute import Computed, round_compute
 from analysis.extracts import extract_fingerprint, extract_refresh
 from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
-from analysis.loaders import round_frame, round_load, round_margins, round_versions
-from analysis.models import AnalysisRun, ResponseExtract, SurveyRound
+from analysis.loaders import (
+    round_frame,
+    round_load,
+    round_margins,
+    round_versions,
+    unit_subtree,
+)
+from analysis.models import AnalysisRun, ChunkStatistics, ResponseExtract, SurveyRound
 from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
 from analysis.services import (
     RunInProgress,
@@ -200,16 +206,46 @@ def fanout_dispatch(run: Any, chunk_ids: list[int], *, timings: dict[str, float]
 
 @shared_task(name="analysis.tasks.run_chunk", acks_late=True, ignore_result=False, time_limit=3600)
 def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements: list[int]):
-    """One share of a parallel run: its answers reduced to sufficient statistics."""
+    """One share of a parallel run: its answers reduced to sufficient statistics (kept
+    per chunk and context, so a re-run only reads the chunks added since)."""
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
-    data = round_load(run.round, ["unit", "sector"], chunk_ids=chunk_ids, components=components)
-    return cell_stats(
-        leaf_unit=data.leaf_unit,
-        sector=data.columns["sector"],
-        satisfied=data.satisfied,
-        valid=data.valid,
-        elements=elements,
-    ).to_json()
+    context = chunk_context(run.round, components, elements)
+    parts = []
+    for chunk_id in chunk_ids:
+        kept = ChunkStatistics.objects.filter(chunk_id=chunk_id, context=context).first()
+        if kept is None:
+            data = round_load(
+                run.round, ["unit", "sector"], chunk_ids=[chunk_id], components=components
+            )
+            stats = cell_stats(
+                leaf_unit=data.leaf_unit,
+                sector=data.columns["sector"],
+                satisfied=data.satisfied,
+                valid=data.valid,
+                elements=elements,
+            ).to_json()
+            ChunkStatistics.objects.get_or_create(
+                chunk_id=chunk_id, context=context, defaults={"stats": stats}
+            )
+            parts.append(CellStats.from_json(stats))
+        else:
+            parts.append(CellStats.from_json(kept.stats))
+    return cell_stats_add(parts).to_json()
+
+
+def chunk_context(survey_round: Any, components: list[str], elements: list[int]) -> str:
+    """What a chunk's statistics depend on besides its answers."""
+    parents = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+    units = sorted(unit_subtree(parents, survey_round.scope_id))
+    payload = [
+        components,
+        elements,
+        units,
+        survey_round.period_start.isoformat(),
+        survey_round.period_end.isoformat(),
+        CODE_VERSION,
+    ]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 @shared_task(name="analysis.tasks.run_combine", acks_late=True, time_limit=3600)

@@ -11,7 +11,7 @@ from analysis.element_index import ancestor_levels
 from analysis.estimation import Domain, Items, round_estimates
 from analysis.extracts import extract_refresh
 from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
-from analysis.models import AnalysisRun, ResponseExtract
+from analysis.models import AnalysisRun, ChunkStatistics, ResponseExtract
 from analysis.services import analysis_run_start
 from analysis.weighting import weights_compute
 from org.models import AdministrativeUnit
@@ -134,11 +134,31 @@ def test_a_chord_on_real_workers_equals_the_single_pass(celery_worker):
 
     single = run_with("never")
     parallel = run_with("always")
+    kept = ChunkStatistics.objects.count()
+    # a re-run after more answers reads only the new chunk's answers
+    for i in range(10):
+        Response.objects.create(
+            version=version,
+            unit=units[i % 3],
+            sector="land",
+            channel="counter",
+            answers=sipas_answers(1 + i % 5),
+            submitted_at=round_.period_start,
+        )
+    again, again_single = run_with("always"), run_with("never")
 
     assert single.status == parallel.status == "succeeded", (single.error, parallel.error)
+    assert kept == 3 and ChunkStatistics.objects.count() == 4
+    assert again.n_responses == again_single.n_responses == 130
+    assert again.fingerprint != parallel.fingerprint
     assert parallel.diagnostics["parallel_shares"] == 3
     assert "parallel_shares" not in single.diagnostics
     assert parallel.diagnostics["kish_deff"] == pytest.approx(single.diagnostics["kish_deff"])
+    _same_rows(single, parallel)
+    _same_rows(again_single, again)
+
+
+def _same_rows(single: AnalysisRun, parallel: AnalysisRun) -> None:
     numbers = (*FIELDS, "n_effective")
     a = {(e.statistic, e.component, e.unit_id): e for e in single.estimates.all()}
     b = {(e.statistic, e.component, e.unit_id): e for e in parallel.estimates.all()}
