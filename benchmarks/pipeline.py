@@ -12,12 +12,15 @@ frame. Then, each phase in a fresh process so that its peak memory is its own:
 
 * **floor** — ``COPY`` of the same answer columns (id, unit, sector, the 24 rated
   items) out of PostgreSQL, drained without parsing: the work no loader can skip;
-* **full run** — the Celery task's stages: load (extract refresh from nothing + read),
-  compute (the round's default scheme — cell weights by unit × sector — and spec:
-  element indices and the overall index with SEs, design effects and unweighted values
-  at every tree depth), store (estimate rows);
+* **full run** — what the Celery task does for a round this large (the default
+  scheme — cell weights by unit × sector — and spec: element indices and the overall
+  index with SEs, CIs, design effects and unweighted values at every tree depth): the
+  extract refresh from nothing, the parallel shares (one per extract chunk of 250,000
+  answers; run serially here, so the figure is the sum of the workers' work), then the
+  exact combination and the store of the estimate rows;
 * **incremental** — after ``--new`` more answers, the same task again: the extract
-  reads only the new answers.
+  reads only the new answers, and only the new chunk's share reads answers (the others'
+  sufficient statistics are kept).
 
 Prints seconds, the ratio to the floor, and peak RSS (MB).
 """
@@ -170,49 +173,42 @@ def phase_floor() -> dict:
 
 
 def phase_run(*, fresh: bool) -> dict:
-    """The stages of analysis.tasks.analysis_run_execute, timed one by one."""
-    from analysis.compute import round_compute
+    """What analysis.tasks.analysis_run_execute does, stage by stage: a round this large
+    takes the parallel path (a chord of chunk tasks); here its shares run one after the
+    other in this process, so "compute" is the serial sum of the workers' work."""
     from analysis.extracts import extract_refresh
-    from analysis.loaders import round_frame, round_load, round_margins, round_versions
     from analysis.models import AnalysisRun, ResponseExtract, SurveyRound
-    from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
-    from analysis.services import analysis_run_store
-    from analysis.tasks import run_inputs
+    from analysis.tasks import _components, fanout_plan, run_chunk, run_combine
 
     survey_round = SurveyRound.objects.get(code=ROUND)
     if fresh:
         ResponseExtract.objects.all().delete()
     AnalysisRun.objects.filter(status__in=AnalysisRun.ACTIVE).update(status="failed")
-    run = AnalysisRun.objects.create(round=survey_round)
+    run = AnalysisRun.objects.create(round=survey_round, status="running")
     times: dict[str, float] = {}
     started = time.perf_counter()
-    added = sum(extract_refresh(version=v) for v in round_versions(survey_round))
+    added = sum(extract_refresh(version=v) for v in survey_round.questionnaire.versions.all())
     times["extract"] = time.perf_counter() - started
-    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
-    data = round_load(survey_round, variables_needed(scheme, spec))
-    frame, margins = round_frame(survey_round), round_margins(survey_round)
-    times["load"] = time.perf_counter() - started
+    plan = fanout_plan(survey_round)
+    if plan is None:
+        raise SystemExit("the round did not take the parallel path: raise --responses")
+    components, elements = _components(survey_round)
     mark = time.perf_counter()
-    computed = round_compute(
-        data=data,
-        frame=frame,
-        margins=margins,
-        scheme=scheme,
-        spec=spec,
-        publication=publication_of(survey_round),
-        scope_id=survey_round.scope_id,
-    )
+    shares = [run_chunk(run.pk, [chunk], components, elements) for chunk in plan]
     times["compute"] = time.perf_counter() - mark
+    times["load"] = times["extract"]  # shares read their own chunks inside "compute"
     mark = time.perf_counter()
-    rows = analysis_run_store(
-        run=run,
-        computed=computed,
-        n_responses=len(data.leaf_unit),
-        inputs=run_inputs(data.fingerprint, frame, margins, scheme, spec, survey_round),
-    )
+    rows = run_combine(shares, run.pk, components, elements, {})
     times["store"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
-    return {**times, "responses": len(data.leaf_unit), "extracted": added, "estimates": rows}
+    run.refresh_from_db()
+    return {
+        **times,
+        "responses": run.n_responses,
+        "extracted": added,
+        "estimates": rows,
+        "shares": len(plan),
+    }
 
 
 def phase_add(new: int, units: int) -> dict:
@@ -293,11 +289,13 @@ def main() -> None:
             f"| … extract ({result['extracted']:,} rows) | {result['extract']:.2f} | "
             f"{result['extract'] / base:.1f} | |"
         )
-        print(f"| … load (extract + read) | {result['load']:.2f} | {result['load'] / base:.1f} | |")
-        print(f"| … compute | {result['compute']:.2f} | {result['compute'] / base:.1f} | |")
         print(
-            f"| … store ({result['estimates']:,} estimates) | {result['store']:.2f} | "
-            f"{result['store'] / base:.1f} | |"
+            f"| … {result['shares']} shares, serially (read + reduce) | "
+            f"{result['compute']:.2f} | {result['compute'] / base:.1f} | |"
+        )
+        print(
+            f"| … combine + store ({result['estimates']:,} estimates) | "
+            f"{result['store']:.2f} | {result['store'] / base:.1f} | |"
         )
 
 
