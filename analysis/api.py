@@ -1,6 +1,5 @@
 """Estimates API: anonymous visitors read published rounds only."""
 
-import json
 from typing import Any
 
 import django_filters
@@ -26,9 +25,9 @@ from analysis.round_config import (
 from analysis.round_inputs import (
     frame_from_transactions,
     frame_upload,
+    instrument_check,
     margins_upload,
     round_monitoring,
-    round_variables,
 )
 from analysis.selectors import estimates_current, rounds_for_runs, run_previous, runs_compare
 from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
@@ -227,40 +226,16 @@ class RoundInstrumentView(APIView):
     )
     def put(self, request: Request, code: str) -> ApiResponse:
         survey_round = _round_for(request, code)
-        payload = RoundInstrument(data=request.data)
-        payload.is_valid(raise_exception=True)
-        changes = dict(payload.validated_data)
-        if "estimation" in changes:
-            changes["estimation"] = EstimationSpec(changes["estimation"]).data
-        unknown = _unknown_variables(survey_round, changes)
-        if unknown:
-            return ApiResponse(unknown, status=status.HTTP_400_BAD_REQUEST)
+        changes, errors = instrument_check(survey_round=survey_round, data=request.data)
+        if errors:
+            return ApiResponse(errors, status=status.HTTP_400_BAD_REQUEST)
         round_instrument_update(
             survey_round=survey_round,
-            changes=json.loads(json.dumps(changes)),
+            changes=changes,
             actor=request.user,
             reason=str(request.data.get("reason", ""))[:500],
         )
         return self.get(request, code)
-
-
-def _unknown_variables(survey_round: Any, changes: dict[str, Any]) -> dict[str, Any]:
-    known = round_variables(survey_round)
-    errors: dict[str, Any] = {}
-    for position, step in enumerate(changes.get("weighting", [])):
-        names = [step.get("margin"), *step.get("margins", [])]
-        bad = [p for v in names if v for p in str(v).split("+") if p not in known]
-        if bad:
-            errors.setdefault("weighting", {})[position] = [
-                _("Unknown variable: %(names)s") % {"names": ", ".join(bad)}
-            ]
-    domains = changes.get("estimation", {}).get("profile_domains", [])
-    bad = [v for v in domains if v not in known or v == "unit"]
-    if bad:
-        errors["estimation"] = {
-            "profile_domains": [_("Unknown variable: %(names)s") % {"names": ", ".join(bad)}]
-        }
-    return errors
 
 
 class RoundUploadView(APIView):

@@ -12,17 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from analysis.models import AnalysisRun
-from analysis.round_config import (
-    EstimationSpec,
-    RoundInstrument,
-    plan_of,
-    publication_of,
-    scheme_of,
-    spec_of,
-)
+from analysis.round_config import EstimationSpec, plan_of, publication_of, scheme_of, spec_of
 from analysis.round_inputs import (
     frame_from_transactions,
     frame_upload,
+    instrument_check,
     margins_upload,
     round_monitoring,
 )
@@ -66,19 +60,17 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
             except json.JSONDecodeError as error:
                 errors[part] = [_("Not valid JSON: %(error)s") % {"error": error.msg}]
         if not errors:
-            form = RoundInstrument(data=parsed)
-            if form.is_valid():
-                changes = dict(form.validated_data)
-                changes["estimation"] = EstimationSpec(changes["estimation"]).data
+            changes, problems = instrument_check(survey_round=survey_round, data=parsed)
+            if not problems:
                 round_instrument_update(
                     survey_round=survey_round,
-                    changes=json.loads(json.dumps(changes)),
+                    changes=changes,
                     actor=request.user,
                     reason=request.POST.get("reason", "")[:500],
                 )
                 messages.success(request, _("The round's instrument was saved."))
                 return redirect("analysis:round", code=code)
-            errors = {k: _flatten(v) for k, v in form.errors.items()}
+            errors = {k: _flatten(v) for k, v in problems.items()}
     runs = list(survey_round.runs.all()[:20])
     context = {
         "round": survey_round,

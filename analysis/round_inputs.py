@@ -1,6 +1,7 @@
 """A round's frame and margins: uploaded (CSV/XLSX, checked row by row, all or nothing)
 or computed from the registered transactions; and the sample plan's monitoring."""
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,12 @@ from django.utils.translation import gettext as _
 
 from analysis.loaders import round_frame, unit_subtree
 from analysis.models import FrameCell, MarginTarget, SurveyRound
-from analysis.round_config import RESPONSE_VARIABLES, plan_of
+from analysis.round_config import (
+    RESPONSE_VARIABLES,
+    EstimationSpec,
+    RoundInstrument,
+    plan_of,
+)
 from org.models import AdministrativeUnit
 from org.services import Action, audit_record
 from questionnaires.definition import iter_questions
@@ -268,3 +274,31 @@ def round_monitoring(survey_round: SurveyRound) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def instrument_check(*, survey_round: SurveyRound, data: Any) -> tuple[dict[str, Any], dict]:
+    """Validate parts of a round's instrument: the JSON-ready changes, or field errors
+    (shapes, then variables the questionnaire does not have)."""
+    form = RoundInstrument(data=data)
+    if not form.is_valid():
+        return {}, dict(form.errors)
+    changes = dict(form.validated_data)
+    if "estimation" in changes:
+        changes["estimation"] = EstimationSpec(changes["estimation"]).data
+    changes = json.loads(json.dumps(changes))
+    known = round_variables(survey_round)
+    errors: dict[str, Any] = {}
+    for position, step in enumerate(changes.get("weighting", [])):
+        names = [step.get("margin"), *step.get("margins", [])]
+        bad = [p for v in names if v for p in str(v).split("+") if p not in known]
+        if bad:
+            errors.setdefault("weighting", {})[position] = [
+                _("Unknown variable: %(names)s") % {"names": ", ".join(bad)}
+            ]
+    domains = changes.get("estimation", {}).get("profile_domains", [])
+    bad = [v for v in domains if v not in known or v == "unit"]
+    if bad:
+        errors["estimation"] = {
+            "profile_domains": [_("Unknown variable: %(names)s") % {"names": ", ".join(bad)}]
+        }
+    return ({}, errors) if errors else (changes, {})
