@@ -3,7 +3,9 @@
 from typing import Any
 
 import django_filters
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from analysis.exports import estimates_csv, estimates_xlsx
 from analysis.models import AnalysisRun, Estimate
 from analysis.round_config import (
     EstimationSpec,
@@ -29,7 +32,13 @@ from analysis.round_inputs import (
     margins_upload,
     round_monitoring,
 )
-from analysis.selectors import estimates_current, rounds_for_runs, run_previous, runs_compare
+from analysis.selectors import (
+    estimates_current,
+    estimates_visible,
+    rounds_for_runs,
+    run_previous,
+    runs_compare,
+)
 from analysis.services import RunInProgress, analysis_run_start, round_instrument_update
 from config.openapi import ERROR, FIELD_ERRORS
 from org.access import capability
@@ -37,6 +46,7 @@ from org.permissions import Capability
 from survey.imports import ImportFileInvalid
 
 CanRunAnalyses = capability(Capability.RUNS)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class EstimateOutput(serializers.ModelSerializer):
@@ -81,10 +91,14 @@ class EstimateFilter(django_filters.FilterSet):
     statistic = django_filters.CharFilter(help_text="element_index, item_share, item_mean, overall")
     domain_variable = django_filters.CharFilter(help_text='"unit" or a profile variable')
     domain_value = django_filters.CharFilter(help_text="The profile variable's category")
+    run = django_filters.NumberFilter(
+        field_name="run_id", help_text="A run's id (default: each round's latest run)."
+    )
 
     class Meta:
         model = Estimate
         fields = [
+            "run",
             "round",
             "unit",
             "component",
@@ -105,6 +119,8 @@ class EstimateList(generics.ListAPIView):
     filterset_class = EstimateFilter
 
     def get_queryset(self):
+        if self.request.query_params.get("run"):
+            return estimates_visible(user=self.request.user)
         return estimates_current(user=self.request.user)
 
     @extend_schema(
@@ -113,6 +129,38 @@ class EstimateList(generics.ListAPIView):
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> ApiResponse:
         return super().get(request, *args, **kwargs)
+
+
+class EstimateExport(EstimateList):
+    """GET /estimates/export.csv|xlsx with the list's filters: UTF-8 CSV (with a BOM) or
+    a formatted workbook with Vietnamese headers."""
+
+    pagination_class = None
+
+    @extend_schema(
+        summary="Export estimates (same filters as the list)",
+        parameters=[
+            OpenApiParameter("extension", str, OpenApiParameter.PATH, enum=["csv", "xlsx"])
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSX): OpenApiTypes.BINARY,
+            400: FIELD_ERRORS,
+            404: ERROR,
+        },
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Any:
+        extension = str(kwargs.get("extension", ""))
+        if extension not in {"csv", "xlsx"}:
+            return ApiResponse({"detail": _("Use csv or xlsx.")}, status=404)
+        rows = self.filter_queryset(self.get_queryset())
+        name = f"estimates-{timezone.localdate().isoformat()}.{extension}"
+        if extension == "csv":
+            reply = HttpResponse(estimates_csv(rows), content_type="text/csv; charset=utf-8")
+        else:
+            reply = HttpResponse(estimates_xlsx(rows), content_type=XLSX)
+        reply["Content-Disposition"] = f'attachment; filename="{name}"'
+        return reply
 
 
 class AnalysisRunOutput(serializers.ModelSerializer):

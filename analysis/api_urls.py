@@ -1,6 +1,7 @@
 from django.urls import path
 
 from analysis.api import (
+    EstimateExport,
     EstimateList,
     FrameFromTransactionsView,
     RoundInstrumentView,
@@ -13,6 +14,11 @@ from analysis.api import (
 
 urlpatterns = [
     path("estimates/", EstimateList.as_view(), name="api-estimates"),
+    path(
+        "estimates/export.<str:extension>",
+        EstimateExport.as_view(),
+        name="api-estimates-export",
+    ),
     path("rounds/<slug:code>/runs/", RoundRuns.as_view(), name="api-round-runs"),
     path("runs/<int:pk>/", RunDetail.as_view(), name="api-run"),
     path("runs/<int:pk>/compare/", RunCompareView.as_view(), name="api-run-compare"),

@@ -36,6 +36,20 @@ def run_latest(*, survey_round: SurveyRound) -> AnalysisRun | None:
     )
 
 
+def estimates_visible(*, user: Any) -> QuerySet[Estimate]:
+    """Estimates of successful runs of the rounds the user may see; suppressed cells
+    (publication rule) only for those who may see the round unpublished."""
+    estimates = Estimate.objects.filter(run__status=AnalysisRun.Status.SUCCEEDED)
+    estimates = estimates.filter(_published_or_in_scope(user, "run__round__"))
+    seeing = units_in_scope(user, Capability.UNPUBLISHED)
+    if not seeing.everything:
+        hidden = Q(suppressed=True) & ~Q(run__round__scope__in=seeing.unit_ids)
+        estimates = estimates.exclude(hidden) if seeing else estimates.exclude(suppressed=True)
+    return estimates.select_related("run__round", "unit__level").order_by(
+        "run__round__code", "statistic", "unit__level__rank", "unit__code", "component"
+    )
+
+
 def estimates_current(*, user: Any) -> QuerySet[Estimate]:
     """Estimates of each visible round's latest successful run."""
     newer = AnalysisRun.objects.filter(
@@ -43,18 +57,7 @@ def estimates_current(*, user: Any) -> QuerySet[Estimate]:
         status=AnalysisRun.Status.SUCCEEDED,
         finished_at__gt=OuterRef("run__finished_at"),
     )
-    estimates = Estimate.objects.filter(run__status=AnalysisRun.Status.SUCCEEDED).exclude(
-        Exists(newer)
-    )
-    estimates = estimates.filter(_published_or_in_scope(user, "run__round__"))
-    # Suppressed cells (publication rule) are stored for statisticians, never public.
-    seeing = units_in_scope(user, Capability.UNPUBLISHED)
-    if not seeing.everything:
-        hidden = Q(suppressed=True) & ~Q(run__round__scope__in=seeing.unit_ids)
-        estimates = estimates.exclude(hidden) if seeing else estimates.exclude(suppressed=True)
-    return estimates.select_related("run__round", "unit__level").order_by(
-        "run__round__code", "unit__level__rank", "unit__code", "component"
-    )
+    return estimates_visible(user=user).exclude(Exists(newer))
 
 
 def run_previous(*, run: AnalysisRun) -> AnalysisRun | None:
