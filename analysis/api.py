@@ -43,6 +43,7 @@ from analysis.services import RunInProgress, analysis_run_start, round_instrumen
 from config.openapi import ERROR, FIELD_ERRORS
 from org.access import capability
 from org.permissions import Capability
+from survey.filters import IntegerFilter
 from survey.imports import ImportFileInvalid
 
 CanRunAnalyses = capability(Capability.RUNS)
@@ -91,8 +92,11 @@ class EstimateFilter(django_filters.FilterSet):
     statistic = django_filters.CharFilter(help_text="element_index, item_share, item_mean, overall")
     domain_variable = django_filters.CharFilter(help_text='"unit" or a profile variable')
     domain_value = django_filters.CharFilter(help_text="The profile variable's category")
-    run = django_filters.NumberFilter(
-        field_name="run_id", help_text="A run's id (default: each round's latest run)."
+    run = IntegerFilter(
+        field_name="run_id",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A run's id (default: each round's latest run).",
     )
 
     class Meta:
