@@ -1,11 +1,12 @@
 """Reads of the reform index: frameworks as pure trees, visible rounds, results."""
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from org.models import AdministrativeUnit
-from org.permissions import Capability, unit_children, units_in_scope
+from org.permissions import Capability, subtree_ids, unit_children, units_in_scope
 from reform.models import Criterion, Framework, ScoringRound
 from reform.scoring import framework as pure
 
@@ -86,10 +87,13 @@ def rounds_visible(*, user: Any) -> QuerySet[ScoringRound]:
 
 
 def round_units(*, scoring_round: ScoringRound) -> QuerySet[AdministrativeUnit]:
-    """The units scored: the framework's level, below the round's scope."""
-    from org.permissions import subtree_ids
-
+    """The units scored: the framework's level, below the round's scope, valid at some
+    time in the round's year (merged units drop out, their successors come in)."""
     ids = subtree_ids([scoring_round.scope_id], unit_children())
+    first, last = dt.date(scoring_round.year, 1, 1), dt.date(scoring_round.year, 12, 31)
+    valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=last)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first)
+    )
     return AdministrativeUnit.objects.filter(
-        pk__in=ids, level__code=scoring_round.framework.level
+        valid, pk__in=ids, level__code=scoring_round.framework.level
     ).select_related("level")

@@ -1,0 +1,135 @@
+"""Totals, ranks, bands, rank intervals and changes of a scoring round: load → compute.
+
+Loads the round's rows into arrays (a fixed number of queries, whatever the number of
+units), then calls the pure core (reform.scoring). Nothing is written here.
+
+Blocks: units are ranked among the units of the same level (a framework scores one
+level, so a round is one block unless its scope mixes levels).
+"""
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from org.models import AdministrativeUnit
+from reform.models import Score, ScoringRound, SurveyPoints
+from reform.scoring.framework import Framework
+from reform.scoring.simulation import rank_intervals
+from reform.scoring.totals import Change, bands, block_ranks, changes, score
+from reform.selectors import framework_pure, round_units
+
+
+@dataclass
+class UnitResult:
+    unit: AdministrativeUnit
+    total: float
+    domains: list[float]
+    rank: int
+    band: str
+    complete: bool
+    rank_low: int | None = None
+    rank_high: int | None = None
+    p_top: float | None = None
+    p_bottom: float | None = None
+    change: Change | None = None
+
+
+@dataclass
+class RoundResults:
+    scoring_round: ScoringRound
+    framework: Framework
+    rows: list[UnitResult]
+    survey: bool  # False: the no-survey rescaling rule applied
+    draws: int = 0
+    k: int = 3
+    values: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    se: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+
+
+def _arrays(
+    scoring_round: ScoringRound, tree: Framework, units: list[AdministrativeUnit]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """values, SE (units, leaves) and whether each unit has every leaf."""
+    row = {u.pk: i for i, u in enumerate(units)}
+    column = {n.code: j for j, n in enumerate(tree.leaves)}
+    values = np.zeros((len(units), len(column)))
+    se = np.zeros_like(values)
+    filled = np.zeros(values.shape, dtype=bool)
+    for unit_id, code, self_points, appraised in Score.objects.filter(
+        round=scoring_round
+    ).values_list("unit_id", "criterion__code", "self_points", "appraised_points"):
+        points = appraised if appraised is not None else self_points
+        if unit_id in row and code in column and points is not None:
+            values[row[unit_id], column[code]] = points
+            filled[row[unit_id], column[code]] = True
+    for unit_id, code, value, error in SurveyPoints.objects.filter(round=scoring_round).values_list(
+        "unit_id", "criterion__code", "value", "se"
+    ):
+        if unit_id in row and code in column:
+            values[row[unit_id], column[code]] = value
+            se[row[unit_id], column[code]] = error
+            filled[row[unit_id], column[code]] = True
+    optional = np.array([n.is_extra for n in tree.leaves], dtype=bool)
+    return values, se, (filled | optional).all(axis=1)
+
+
+def _predecessors() -> dict[int, list[int]]:
+    through = AdministrativeUnit.successors.through
+    backward: dict[int, list[int]] = {}
+    for old, new in through.objects.values_list(
+        "from_administrativeunit_id", "to_administrativeunit_id"
+    ):
+        backward.setdefault(new, []).append(old)
+    return backward
+
+
+def round_results(
+    *, scoring_round: ScoringRound, draws: int = 1000, k: int = 3, seed: int = 0
+) -> RoundResults:
+    """Every unit's result; ``draws`` > 0 adds rank intervals (survey leaves redrawn)."""
+    tree = framework_pure(framework=scoring_round.framework)
+    units = list(round_units(scoring_round=scoring_round))
+    values, se, complete = _arrays(scoring_round, tree, units)
+    survey = scoring_round.survey_round_id is not None or tree.survey_max == 0
+    scores = score(tree, values, survey=survey)
+    blocks: list[Hashable] = [u.level.code for u in units]
+    ranks = block_ranks(scores.total, blocks) if units else np.zeros(0, dtype=int)
+    labels = bands(scores.total, tree.bands)
+    rows = [
+        UnitResult(
+            unit=unit,
+            total=round(float(scores.total[i]), 2),
+            domains=[round(float(x), 2) for x in scores.domain_points[i]],
+            rank=int(ranks[i]),
+            band=labels[i],
+            complete=bool(complete[i]),
+        )
+        for i, unit in enumerate(units)
+    ]
+    if draws and units and survey:
+        intervals = rank_intervals(tree, values, se, blocks, draws=draws, k=k, seed=seed)
+        for i, result in enumerate(rows):
+            result.rank_low = int(intervals.low[i])
+            result.rank_high = int(intervals.high[i])
+            result.p_top = float(intervals.p_top[i])
+            result.p_bottom = float(intervals.p_bottom[i])
+    if scoring_round.previous_id is not None:
+        previous = round_results(scoring_round=scoring_round.previous, draws=0)
+        before = {r.unit.pk: (r.total, r.rank) for r in previous.rows}
+        now = {r.unit.pk: (r.total, r.rank) for r in rows}
+        for result, change in zip(
+            rows, changes(now, before, _predecessors()).values(), strict=True
+        ):
+            result.change = change
+    rows.sort(key=lambda r: (r.unit.level.rank, r.rank, r.unit.code))
+    return RoundResults(
+        scoring_round=scoring_round,
+        framework=tree,
+        rows=rows,
+        survey=survey,
+        draws=draws if survey else 0,
+        k=k,
+        values=values,
+        se=se,
+    )
