@@ -1,13 +1,22 @@
 """Reads of the reform index: frameworks as pure trees, visible rounds, results."""
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from org.models import AdministrativeUnit
-from org.permissions import Capability, subtree_ids, unit_children, units_in_scope
-from reform.models import Criterion, Framework, ScoringRound
+from org.permissions import (
+    Capability,
+    has_capability,
+    is_system_admin,
+    may,
+    subtree_ids,
+    unit_children,
+    units_in_scope,
+)
+from reform.models import Criterion, Evidence, Framework, Score, ScoringRound, SurveyPoints
 from reform.scoring import framework as pure
 
 
@@ -97,3 +106,108 @@ def round_units(*, scoring_round: ScoringRound) -> QuerySet[AdministrativeUnit]:
     return AdministrativeUnit.objects.filter(
         valid, pk__in=ids, level__code=scoring_round.framework.level
     ).select_related("level")
+
+
+def may_read_results(*, user: Any, scoring_round: ScoringRound) -> bool:
+    """The whole ranking: published rounds for dashboard readers, unpublished ones for
+    dashboard readers and appraisers over the round's scope."""
+    if scoring_round.published and has_capability(user, Capability.DASHBOARDS):
+        return True
+    return may(user, Capability.DASHBOARDS, scoring_round.scope_id) or may(
+        user, Capability.APPRAISE, scoring_round.scope_id
+    )
+
+
+def may_read_unit(*, user: Any, scoring_round: ScoringRound, unit_id: int) -> bool:
+    return may_read_results(user=user, scoring_round=scoring_round) or any(
+        may(user, c, unit_id)
+        for c in (Capability.DASHBOARDS, Capability.SELF_SCORE, Capability.APPRAISE)
+    )
+
+
+def round_unit_visible(
+    *, user: Any, scoring_round: ScoringRound, unit_code: str
+) -> AdministrativeUnit | None:
+    """A unit of the round the user may read, else None (the view answers 404)."""
+    unit = round_units(scoring_round=scoring_round).filter(code=unit_code).first()
+    if unit is None or not may_read_unit(user=user, scoring_round=scoring_round, unit_id=unit.pk):
+        return None
+    return unit
+
+
+def scores_visible(*, user: Any, scoring_round: ScoringRound) -> QuerySet[Score]:
+    scores = Score.objects.filter(round=scoring_round).select_related("unit", "criterion")
+    if may_read_results(user=user, scoring_round=scoring_round):
+        return scores
+    condition = Q(pk__in=[])
+    for capability in (Capability.DASHBOARDS, Capability.SELF_SCORE, Capability.APPRAISE):
+        condition |= units_in_scope(user, capability).q("unit")
+    return scores.filter(condition)
+
+
+def evidence_visible(*, user: Any) -> QuerySet[Evidence]:
+    """Evidence of the scores the user may read, in any round they may see."""
+    rounds = rounds_visible(user=user)
+    items = Evidence.objects.filter(score__round__in=rounds).select_related("score__round")
+    if is_system_admin(user):
+        return items
+    readable = [r.pk for r in rounds if may_read_results(user=user, scoring_round=r)]
+    condition = Q(score__round_id__in=readable)
+    for capability in (Capability.DASHBOARDS, Capability.SELF_SCORE, Capability.APPRAISE):
+        condition |= units_in_scope(user, capability).q("score__unit")
+    return items.filter(condition)
+
+
+@dataclass
+class Line:
+    """One criterion of a unit's scorecard (inner nodes carry sums)."""
+
+    criterion: Criterion
+    depth: int
+    score: Score | None = None
+    survey: SurveyPoints | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def points(self) -> float | None:
+        if self.survey is not None:
+            return self.survey.points
+        return self.score.points if self.score is not None else None
+
+    @property
+    def lost(self) -> float | None:
+        if self.criterion.maximum is None or self.points is None:
+            return None
+        if self.criterion.kind in (Criterion.Kind.BONUS, Criterion.Kind.PENALTY):
+            return None
+        return round(self.criterion.maximum - self.points, 4)
+
+
+def scorecard(*, scoring_round: ScoringRound, unit: AdministrativeUnit) -> list[Line]:
+    """The tree with the unit's points, evidence and survey components: 4 queries."""
+    criteria = list(scoring_round.framework.criteria.all())
+    scores = {s.criterion_id: s for s in Score.objects.filter(round=scoring_round, unit=unit)}
+    survey = {
+        p.criterion_id: p
+        for p in SurveyPoints.objects.filter(round=scoring_round, unit=unit).select_related(
+            "estimate"
+        )
+    }
+    evidence: dict[int, list[Evidence]] = {}
+    for item in Evidence.objects.filter(score__round=scoring_round, score__unit=unit):
+        evidence.setdefault(item.score_id, []).append(item)
+    depth: dict[int, int] = {}
+    lines = []
+    for c in criteria:
+        depth[c.pk] = 0 if c.parent_id is None else depth[c.parent_id] + 1
+        score = scores.get(c.pk)
+        lines.append(
+            Line(
+                criterion=c,
+                depth=depth[c.pk],
+                score=score,
+                survey=survey.get(c.pk),
+                evidence=evidence.get(score.pk, []) if score else [],
+            )
+        )
+    return lines

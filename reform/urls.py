@@ -1,0 +1,18 @@
+from django.urls import path
+
+from reform import views
+
+app_name = "reform"
+urlpatterns = [
+    path("index/", views.round_list, name="rounds"),
+    path("index/evidence/<int:pk>/", views.evidence_file, name="evidence"),
+    path("index/<slug:code>/", views.ranking, name="ranking"),
+    path("index/<slug:code>/lock/", views.lock, name="lock"),
+    path("index/<slug:code>/units/<str:unit_code>/", views.unit_card, name="scorecard"),
+    path(
+        "index/<slug:code>/units/<str:unit_code>/self-assessment/",
+        views.self_assessment,
+        name="self-assessment",
+    ),
+    path("index/<slug:code>/units/<str:unit_code>/appraisal/", views.appraisal, name="appraisal"),
+]

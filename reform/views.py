@@ -1,0 +1,225 @@
+"""Pages of the reform index: rounds, the ranking, a unit's scorecard, the
+self-assessment form (with evidence upload), the appraisal page, evidence files."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reform.evidence import PREVIEWABLE
+from reform.models import Criterion, Score, ScoringRound
+from reform.results import round_results
+from reform.selectors import (
+    evidence_visible,
+    may_read_results,
+    round_unit_visible,
+    rounds_visible,
+    scorecard,
+)
+from reform.services import (
+    evidence_add,
+    may_appraise,
+    may_self_score,
+    round_lock,
+    score_appraise,
+    score_self_set,
+)
+
+
+def _round(request: HttpRequest, code: str) -> ScoringRound:
+    found = rounds_visible(user=request.user).filter(code=code).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _unit(request: HttpRequest, scoring_round: ScoringRound, unit_code: str) -> Any:
+    unit = round_unit_visible(user=request.user, scoring_round=scoring_round, unit_code=unit_code)
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _number(raw: str) -> float | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    rounds = list(rounds_visible(user=request.user))
+    return render(request, "reform/rounds.html", {"rounds": rounds})
+
+
+@login_required
+def ranking(request: HttpRequest, code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    if not may_read_results(user=request.user, scoring_round=scoring_round):
+        raise Http404
+    results = round_results(scoring_round=scoring_round, draws=1000)
+    context = {
+        "round": scoring_round,
+        "results": results,
+        "domains": results.framework.domains,
+        "may_lock": may_appraise(
+            user=request.user, scoring_round=scoring_round, unit=scoring_round.scope_id
+        ),
+    }
+    return render(request, "reform/ranking.html", context)
+
+
+@login_required
+def unit_card(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    unit = _unit(request, scoring_round, unit_code)
+    context = {
+        "round": scoring_round,
+        "unit": unit,
+        "lines": scorecard(scoring_round=scoring_round, unit=unit),
+        "may_self_score": may_self_score(user=request.user, scoring_round=scoring_round, unit=unit),
+        "may_appraise": may_appraise(user=request.user, scoring_round=scoring_round, unit=unit),
+    }
+    return render(request, "reform/scorecard.html", context)
+
+
+def _leaves(lines: list) -> list:
+    """The assessed leaves (and bonus/penalty items) of a scorecard."""
+    parents = {line.criterion.parent_id for line in lines}
+    return [
+        line
+        for line in lines
+        if line.criterion.pk not in parents and line.criterion.leaf != Criterion.Leaf.SURVEY
+    ]
+
+
+@login_required
+def self_assessment(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    unit = _unit(request, scoring_round, unit_code)
+    if not may_self_score(user=request.user, scoring_round=scoring_round, unit=unit):
+        raise Http404
+    lines = _leaves(scorecard(scoring_round=scoring_round, unit=unit))
+    errors: list[str] = []
+    if request.method == "POST":
+        for line in lines:
+            c = line.criterion
+            raw = request.POST.get(f"points-{c.pk}", "")
+            points = _number(raw)
+            comment = request.POST.get(f"comment-{c.pk}", "").strip()
+            if raw.strip() and points is None:
+                errors.append(_("%(code)s: not a number") % {"code": c.code})
+                continue
+            current = line.score
+            changed = points is not None and (
+                current is None or current.self_points != points or current.comment != comment
+            )
+            try:
+                if changed:
+                    current = score_self_set(
+                        scoring_round=scoring_round,
+                        unit=unit,
+                        criterion=c,
+                        points=points,
+                        comment=comment,
+                        actor=request.user,
+                    )
+                for upload in request.FILES.getlist(f"evidence-{c.pk}"):
+                    if current is None:
+                        errors.append(
+                            _("%(code)s: score it before adding evidence") % {"code": c.code}
+                        )
+                        break
+                    evidence_add(score=current, upload=upload, actor=request.user)
+            except ValidationError as invalid:
+                errors.extend(f"{c.code}: {m}" for m in invalid.messages)
+            except PermissionDenied as denied:
+                errors.append(str(denied))
+        if not errors:
+            messages.success(request, _("Self-assessment saved."))
+            return redirect("reform:self-assessment", code=code, unit_code=unit_code)
+        lines = _leaves(scorecard(scoring_round=scoring_round, unit=unit))
+    context = {"round": scoring_round, "unit": unit, "lines": lines, "errors": errors}
+    return render(request, "reform/self_assessment.html", context, status=400 if errors else 200)
+
+
+@login_required
+def appraisal(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    unit = _unit(request, scoring_round, unit_code)
+    if not may_appraise(user=request.user, scoring_round=scoring_round, unit=unit):
+        raise Http404
+    lines = [
+        line for line in _leaves(scorecard(scoring_round=scoring_round, unit=unit)) if line.score
+    ]
+    errors: list[str] = []
+    if request.method == "POST":
+        for line in lines:
+            score: Score = line.score
+            decision = request.POST.get(f"decision-{score.pk}", "")
+            reason = request.POST.get(f"reason-{score.pk}", "").strip()
+            try:
+                if decision == "accept" and score.status != Score.Status.ACCEPTED:
+                    score_appraise(score=score, points=None, reason=reason, actor=request.user)
+                elif decision == "adjust":
+                    points = _number(request.POST.get(f"points-{score.pk}", ""))
+                    if points is None:
+                        errors.append(
+                            _("%(code)s: give the adjusted points") % {"code": line.criterion.code}
+                        )
+                    elif points != score.appraised_points or reason != score.appraisal_reason:
+                        score_appraise(
+                            score=score, points=points, reason=reason, actor=request.user
+                        )
+            except ValidationError as invalid:
+                errors.extend(f"{line.criterion.code}: {m}" for m in invalid.messages)
+        if not errors:
+            messages.success(request, _("Appraisal saved."))
+            return redirect("reform:appraisal", code=code, unit_code=unit_code)
+        lines = [
+            line
+            for line in _leaves(scorecard(scoring_round=scoring_round, unit=unit))
+            if line.score
+        ]
+    context = {"round": scoring_round, "unit": unit, "lines": lines, "errors": errors}
+    return render(request, "reform/appraisal.html", context, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def lock(request: HttpRequest, code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("The council's decision needs a reference or reason."))
+        return redirect("reform:ranking", code=code)
+    try:
+        round_lock(scoring_round=scoring_round, reason=reason, actor=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("Scores locked by the council's final decision."))
+    return redirect("reform:ranking", code=code)
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
+    item = evidence_visible(user=request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    response = FileResponse(
+        item.file.open("rb"),
+        content_type=item.content_type,
+        as_attachment=item.content_type not in PREVIEWABLE,
+        filename=item.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,155 @@
+"""The reform index API: scoped, thin, audited through the services."""
+
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from org.models import AuditEntry, Role
+from reform.models import Evidence, Score
+from tests.factories import member
+from tests.reform.conftest import past_deadline
+from tests.reform.test_services import PDF
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _put(client: Client, url: str, body: dict):
+    return client.put(url, data=json.dumps(body), content_type="application/json")
+
+
+def test_an_officer_puts_a_self_score_of_their_unit(scoring_round, x1, officer):
+    client = _client(officer)
+
+    response = _put(
+        client,
+        "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/",
+        {"points": 35, "comment": "đủ hồ sơ"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["self_points"] == 35
+    assert Score.objects.get().comment == "đủ hồ sơ"
+
+
+def test_another_units_score_is_404_and_nothing_changes(scoring_round, x2, officer):
+    client = _client(officer)
+
+    response = _put(client, "/api/v1/index/rounds/cchc-2026/scores/X2/1.1/", {"points": 35})
+
+    assert response.status_code == 404
+    assert Score.objects.count() == 0
+
+
+def test_after_the_deadline_the_officer_gets_403(scoring_round, x1, officer):
+    past_deadline(scoring_round)
+
+    response = _put(
+        _client(officer), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 35}
+    )
+
+    assert response.status_code == 403
+    assert Score.objects.count() == 0
+
+
+def test_points_above_the_maximum_are_400_with_the_reason(scoring_round, x1, officer):
+    response = _put(
+        _client(officer), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 45}
+    )
+
+    assert response.status_code == 400
+    assert Score.objects.count() == 0
+
+
+def test_evidence_upload_then_appraisal_by_the_appraiser(scoring_round, x1, officer, appraiser):
+    officer_client, appraiser_client = _client(officer), _client(appraiser)
+    score_id = _put(
+        officer_client, "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 38}
+    ).json()["id"]
+
+    uploaded = officer_client.post(
+        f"/api/v1/index/scores/{score_id}/evidence/", {"file": SimpleUploadedFile("kh.pdf", PDF)}
+    )
+    by_officer = officer_client.post(
+        f"/api/v1/index/scores/{score_id}/appraisal/",
+        {"points": 40, "reason": "tự nâng"},
+        content_type="application/json",
+    )
+    adjusted = appraiser_client.post(
+        f"/api/v1/index/scores/{score_id}/appraisal/",
+        {"points": 32, "reason": "Thiếu minh chứng quý IV"},
+        content_type="application/json",
+    )
+
+    assert uploaded.status_code == 201
+    assert uploaded.json()["content_type"] == "application/pdf"
+    assert Evidence.objects.count() == 1
+    assert by_officer.status_code == 403
+    assert adjusted.status_code == 200
+    assert adjusted.json()["points"] == 32
+    assert list(
+        AuditEntry.objects.filter(action__startswith="reform.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == [
+        "reform.framework_import",
+        "reform.round_open",
+        "reform.self_score",
+        "reform.evidence_add",
+        "reform.appraise",
+    ]
+
+
+def test_results_are_404_for_an_officer_and_ranked_for_a_leader(
+    scoring_round, province, x1, officer
+):
+    leader = member("leader", Role.LEADER, province)
+    _put(_client(officer), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 38})
+
+    hidden = _client(officer).get("/api/v1/index/rounds/cchc-2026/results/")
+    client = _client(leader)
+    with CaptureQueriesContext(connection) as queries:
+        shown = client.get("/api/v1/index/rounds/cchc-2026/results/?draws=200")
+
+    assert hidden.status_code == 404
+    assert shown.status_code == 200
+    units = shown.json()["units"]
+    assert [(u["unit"], u["rank"], u["complete"]) for u in units] == [
+        ("X1", 1, False),
+        ("X2", 2, False),
+    ]
+    assert len(queries) <= 14
+
+
+def test_scores_list_is_scoped_to_the_officers_unit(scoring_round, x1, x2, officer, appraiser):
+    other = member("officer2", Role.OFFICER, x2)
+    _put(_client(officer), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 38})
+    _put(_client(other), "/api/v1/index/rounds/cchc-2026/scores/X2/1.1/", {"points": 30})
+
+    mine = _client(officer).get("/api/v1/index/rounds/cchc-2026/scores/").json()
+    all_of_them = _client(appraiser).get("/api/v1/index/rounds/cchc-2026/scores/").json()
+
+    assert [s["unit"] for s in mine] == ["X1"]
+    assert sorted(s["unit"] for s in all_of_them) == ["X1", "X2"]
+
+
+def test_a_framework_exports_as_json_and_imports_back_for_an_administrator(scoring_round, province):
+    admin = member("admin", Role.SYSADMIN, province)
+    client = _client(admin)
+    exported = client.get("/api/v1/index/frameworks/commune-2026/").json()
+    exported["code"] = "commune-2027"
+
+    created = client.post("/api/v1/index/frameworks/", exported, content_type="application/json")
+    refused = _client(member("designer", Role.DESIGNER, province)).post(
+        "/api/v1/index/frameworks/", exported, content_type="application/json"
+    )
+
+    assert created.status_code == 201
+    assert created.json()["frozen"] is False
+    assert refused.status_code == 403
