@@ -1,0 +1,119 @@
+"""The pages: ranking, scorecard, self-assessment with upload, appraisal, evidence."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from org.models import Role
+from reform.models import Evidence, Score
+from tests.factories import member
+from tests.reform.conftest import past_deadline
+from tests.reform.test_services import PDF
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_self_assessment_form_saves_points_comment_and_evidence(scoring_round, plan, officer):
+    client = _client(officer)
+    url = "/index/cchc-2026/units/X1/self-assessment/"
+
+    page = client.get(url)
+    response = client.post(
+        url,
+        {
+            f"points-{plan.pk}": "37,5",
+            f"comment-{plan.pk}": "Kế hoạch số 12/KH-UBND",
+            f"evidence-{plan.pk}": SimpleUploadedFile("ke-hoach.pdf", PDF),
+        },
+    )
+
+    assert page.status_code == 200
+    assert "Tự đánh giá" in page.content.decode()
+    assert response.status_code == 302
+    score = Score.objects.get()
+    assert (score.self_points, score.comment) == (37.5, "Kế hoạch số 12/KH-UBND")
+    assert Evidence.objects.get().name == "ke-hoach.pdf"
+
+
+def test_a_bad_upload_is_shown_and_nothing_is_stored(scoring_round, plan, officer):
+    response = _client(officer).post(
+        "/index/cchc-2026/units/X1/self-assessment/",
+        {
+            f"points-{plan.pk}": "30",
+            f"evidence-{plan.pk}": SimpleUploadedFile("virus.pdf", b"MZ\x90\x00"),
+        },
+    )
+
+    assert response.status_code == 400
+    assert Evidence.objects.count() == 0
+
+
+def test_another_units_form_is_404_and_after_the_deadline_too(scoring_round, officer):
+    client = _client(officer)
+
+    assert client.get("/index/cchc-2026/units/X2/self-assessment/").status_code == 404
+    past_deadline(scoring_round)
+    assert client.get("/index/cchc-2026/units/X1/self-assessment/").status_code == 404
+    assert client.get("/index/cchc-2026/units/X1/").status_code == 200
+
+
+def test_the_appraiser_adjusts_on_the_appraisal_page(scoring_round, plan, officer, appraiser):
+    _client(officer).post("/index/cchc-2026/units/X1/self-assessment/", {f"points-{plan.pk}": "38"})
+    score = Score.objects.get()
+    client = _client(appraiser)
+
+    refused = client.post(
+        "/index/cchc-2026/units/X1/appraisal/",
+        {f"decision-{score.pk}": "adjust", f"points-{score.pk}": "30"},
+    )
+    saved = client.post(
+        "/index/cchc-2026/units/X1/appraisal/",
+        {
+            f"decision-{score.pk}": "adjust",
+            f"points-{score.pk}": "30",
+            f"reason-{score.pk}": "Thiếu báo cáo",
+        },
+    )
+
+    assert refused.status_code == 400
+    assert saved.status_code == 302
+    score.refresh_from_db()
+    assert (score.appraised_points, score.status) == (30, "adjusted")
+    assert _client(officer).get("/index/cchc-2026/units/X1/appraisal/").status_code == 404
+
+
+def test_the_ranking_page_shows_ranks_and_intervals_in_vietnamese(
+    scoring_round, province, plan, officer
+):
+    _client(officer).post("/index/cchc-2026/units/X1/self-assessment/", {f"points-{plan.pk}": "38"})
+    leader = member("leader", Role.LEADER, province)
+
+    page = _client(leader).get("/index/cchc-2026/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Xếp hạng" in html
+    assert 'data-unit="X1"' in html
+    assert _client(officer).get("/index/cchc-2026/").status_code == 404
+
+
+def test_evidence_is_served_inline_to_those_who_may_read_it(scoring_round, plan, officer, x2):
+    client = _client(officer)
+    client.post(
+        "/index/cchc-2026/units/X1/self-assessment/",
+        {f"points-{plan.pk}": "38", f"evidence-{plan.pk}": SimpleUploadedFile("a.pdf", PDF)},
+    )
+    item = Evidence.objects.get()
+    stranger = member("officer2", Role.OFFICER, x2)
+
+    shown = client.get(f"/index/evidence/{item.pk}/")
+    hidden = _client(stranger).get(f"/index/evidence/{item.pk}/")
+
+    assert shown.status_code == 200
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"].startswith("inline")
+    assert b"".join(shown.streaming_content) == PDF
+    assert hidden.status_code == 404
