@@ -48,9 +48,9 @@ class RoundResults:
 
 
 def _arrays(
-    scoring_round: ScoringRound, tree: Framework, units: list[AdministrativeUnit]
+    scoring_round: ScoringRound, tree: Framework, units: list[AdministrativeUnit], survey: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """values, SE (units, leaves) and whether each unit has every leaf."""
+    """values, SE (units, leaves) and whether each unit has every leaf that counts."""
     row = {u.pk: i for i, u in enumerate(units)}
     column = {n.code: j for j, n in enumerate(tree.leaves)}
     values = np.zeros((len(units), len(column)))
@@ -70,7 +70,9 @@ def _arrays(
             values[row[unit_id], column[code]] = value
             se[row[unit_id], column[code]] = error
             filled[row[unit_id], column[code]] = True
-    optional = np.array([n.is_extra for n in tree.leaves], dtype=bool)
+    optional = np.array(
+        [n.is_extra or (not survey and n.leaf == "survey") for n in tree.leaves], dtype=bool
+    )
     return values, se, (filled | optional).all(axis=1)
 
 
@@ -90,8 +92,8 @@ def round_results(
     """Every unit's result; ``draws`` > 0 adds rank intervals (survey leaves redrawn)."""
     tree = framework_pure(framework=scoring_round.framework)
     units = list(round_units(scoring_round=scoring_round))
-    values, se, complete = _arrays(scoring_round, tree, units)
     survey = scoring_round.survey_round_id is not None or tree.survey_max == 0
+    values, se, complete = _arrays(scoring_round, tree, units, survey)
     scores = score(tree, values, survey=survey)
     blocks: list[Hashable] = [u.level.code for u in units]
     ranks = block_ranks(scores.total, blocks) if units else np.zeros(0, dtype=int)
