@@ -123,6 +123,11 @@ class Results(APIView):
                 "rank_interval": None if r.rank_low is None else [r.rank_low, r.rank_high],
                 "p_top": r.p_top,
                 "p_bottom": r.p_bottom,
+                "weight_rank_interval": None
+                if r.weight_low is None
+                else [r.weight_low, r.weight_high],
+                "drop_one_domain": r.drop_one,
+                "history": r.history,
                 "change": None
                 if r.change is None
                 else {"points": r.change.points, "ranks": r.change.ranks},

@@ -15,8 +15,8 @@ import numpy as np
 from org.models import AdministrativeUnit
 from reform.models import Score, ScoringRound, SurveyPoints
 from reform.scoring.framework import Framework
-from reform.scoring.simulation import rank_intervals
-from reform.scoring.totals import Change, bands, block_ranks, changes, score
+from reform.scoring.simulation import drop_one_domain, rank_intervals, weight_sensitivity
+from reform.scoring.totals import Change, aggregation, bands, block_ranks, changes, score
 from reform.selectors import framework_pure, round_units
 
 
@@ -33,6 +33,10 @@ class UnitResult:
     p_top: float | None = None
     p_bottom: float | None = None
     change: Change | None = None
+    weight_low: int | None = None  # 90% rank interval when domain weights vary ±25%
+    weight_high: int | None = None
+    drop_one: dict[str, int] = field(default_factory=dict)  # domain → rank shift without it
+    history: list[float | None] = field(default_factory=list)  # totals of past rounds
 
 
 @dataclass
@@ -86,6 +90,32 @@ def _predecessors() -> dict[int, list[int]]:
     return backward
 
 
+def _past(scoring_round: ScoringRound, rows: list[UnitResult], years: int = 5) -> None:
+    """Change against last year and the totals of up to ``years`` past rounds (oldest
+    first), each mapped onto this year's units through their predecessors."""
+    predecessors = _predecessors()
+    now = {r.unit.pk: (r.total, r.rank) for r in rows}
+    current, seen = scoring_round.previous, 0
+    mapped_now = {r.unit.pk: [r.unit.pk] for r in rows}
+    while current is not None and seen < years:
+        past = round_results(scoring_round=current, draws=0)
+        before = {r.unit.pk: (r.total, r.rank) for r in past.rows}
+        found = changes(now, before, predecessors)
+        for result in rows:
+            if seen == 0:
+                result.change = found[result.unit.pk]
+            own = [u for u in mapped_now[result.unit.pk] if u in before] or [
+                p
+                for u in mapped_now[result.unit.pk]
+                for p in predecessors.get(u, ())
+                if p in before
+            ]
+            mapped_now[result.unit.pk] = own or mapped_now[result.unit.pk]
+            totals = [before[u][0] for u in own]
+            result.history.insert(0, round(sum(totals) / len(totals), 2) if totals else None)
+        current, seen = current.previous, seen + 1
+
+
 def round_results(
     *, scoring_round: ScoringRound, draws: int = 1000, k: int = 3, seed: int = 0
 ) -> RoundResults:
@@ -116,14 +146,18 @@ def round_results(
             result.rank_high = int(intervals.high[i])
             result.p_top = float(intervals.p_top[i])
             result.p_bottom = float(intervals.p_bottom[i])
+    if draws and units:
+        contributions = scores.domain_points * aggregation(tree).domain_total
+        if not survey:
+            contributions = contributions * tree.total / (tree.total - tree.survey_max)
+        spread = weight_sensitivity(tree, contributions, blocks, draws=draws, seed=seed)
+        dropped = drop_one_domain(tree, contributions, blocks)
+        for i, result in enumerate(rows):
+            result.weight_low = int(spread.low[i])
+            result.weight_high = int(spread.high[i])
+            result.drop_one = {code: int(shift[i]) for code, shift in dropped.items()}
     if scoring_round.previous_id is not None:
-        previous = round_results(scoring_round=scoring_round.previous, draws=0)
-        before = {r.unit.pk: (r.total, r.rank) for r in previous.rows}
-        now = {r.unit.pk: (r.total, r.rank) for r in rows}
-        for result, change in zip(
-            rows, changes(now, before, _predecessors()).values(), strict=True
-        ):
-            result.change = change
+        _past(scoring_round, rows)
     rows.sort(key=lambda r: (r.unit.level.rank, r.rank, r.unit.code))
     return RoundResults(
         scoring_round=scoring_round,

@@ -92,6 +92,8 @@ def test_results_rank_units_with_intervals_in_a_fixed_number_of_queries(
     assert rows == [("X1", 93.0, 1, "Xuất sắc", True), ("X2", 60.0, 2, "Khá", False)]
     assert [(r.rank_low, r.rank_high) for r in results.rows] == [(1, 1), (2, 2)]
     assert results.rows[0].p_top == 1.0
+    assert [(r.weight_low, r.weight_high) for r in results.rows] == [(1, 1), (2, 2)]
+    assert results.rows[1].drop_one == {"1": 0, "2": 0}
     assert len(queries) <= 6
 
 
@@ -146,5 +148,6 @@ def test_change_against_last_year_maps_a_merged_unit_through_its_predecessors(
     x3_row = next(r for r in results.rows if r.unit.code == "X3")
     # then X3 is the only unit of 2027, 10 points above the mean of X1 and X2 (85)
     assert [r.unit.code for r in results.rows] == ["X3"]
+    assert x3_row.history == [85.0]
     assert (x3_row.change.points, x3_row.change.ranks) == (10.0, None)
     assert Score.objects.filter(round=this_year).count() == 2
