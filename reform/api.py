@@ -11,15 +11,17 @@ from django.shortcuts import get_object_or_404
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from org.access import HasAnyRole, capability
 from org.permissions import Capability
+from reform.messages import problem_text
 from reform.models import Framework, Score, ScoringRound
 from reform.results import round_results
+from reform.scoring.problems import FrameworkInvalid
 from reform.selectors import (
     framework_dict,
     may_read_results,
@@ -28,6 +30,7 @@ from reform.selectors import (
     scores_visible,
 )
 from reform.services import evidence_add, framework_import, score_appraise, score_self_set
+from reform.xlsx import framework_from_xlsx
 
 
 def _invalid(error: ValidationError) -> ApiValidationError:
@@ -57,11 +60,27 @@ class Frameworks(APIView):
     def get(self, request: Request) -> Response:
         return Response(FrameworkOutput(Framework.objects.all(), many=True).data)
 
+    parser_classes = [JSONParser, MultiPartParser]
+
     def post(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise ApiValidationError({"detail": ["a JSON object"]})
+        upload = request.FILES.get("file")
         try:
-            framework = framework_import(data=dict(request.data), actor=request.user)
+            if upload is not None:  # an XLSX in the administrative layout
+                data = framework_from_xlsx(upload.read())
+            elif isinstance(request.data, dict):
+                data = dict(request.data)
+            else:
+                raise ApiValidationError({"detail": ["a JSON object or an XLSX file"]})
+        except FrameworkInvalid as invalid:
+            raise ApiValidationError(
+                {"detail": [problem_text(p) for p in invalid.problems]}
+            ) from None
+        except Exception as broken:  # openpyxl raises many kinds on a file that is not XLSX
+            if isinstance(broken, ApiValidationError):
+                raise
+            raise ApiValidationError({"file": [str(broken)]}) from None
+        try:
+            framework = framework_import(data=data, actor=request.user)
         except ValidationError as error:
             raise _invalid(error) from None
         return Response(FrameworkOutput(framework).data, status=status.HTTP_201_CREATED)

@@ -6,7 +6,9 @@ app_name = "reform"
 urlpatterns = [
     path("index/", views.round_list, name="rounds"),
     path("index/evidence/<int:pk>/", views.evidence_file, name="evidence"),
+    path("index/frameworks/<slug:code>.xlsx", views.framework_xlsx, name="framework-xlsx"),
     path("index/<slug:code>/", views.ranking, name="ranking"),
+    path("index/<slug:code>/ranking.xlsx", views.ranking_xlsx, name="ranking-xlsx"),
     path("index/<slug:code>/lock/", views.lock, name="lock"),
     path("index/<slug:code>/units/<str:unit_code>/", views.unit_card, name="scorecard"),
     path(

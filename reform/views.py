@@ -11,11 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from org.permissions import roles_of
 from reform.evidence import PREVIEWABLE
-from reform.models import Criterion, Score, ScoringRound
+from reform.models import Criterion, Framework, Score, ScoringRound
 from reform.results import round_results
 from reform.selectors import (
     evidence_visible,
+    framework_dict,
     may_read_results,
     round_unit_visible,
     rounds_visible,
@@ -29,6 +31,9 @@ from reform.services import (
     score_appraise,
     score_self_set,
 )
+from reform.xlsx import framework_to_xlsx, results_to_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _round(request: HttpRequest, code: str) -> ScoringRound:
@@ -76,6 +81,29 @@ def ranking(request: HttpRequest, code: str) -> HttpResponse:
         ),
     }
     return render(request, "reform/ranking.html", context)
+
+
+@login_required
+def ranking_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    if not may_read_results(user=request.user, scoring_round=scoring_round):
+        raise Http404
+    content = results_to_xlsx(round_results(scoring_round=scoring_round, draws=1000))
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{scoring_round.code}.xlsx"'
+    return response
+
+
+@login_required
+def framework_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+    framework = Framework.objects.filter(code=code).first()
+    if framework is None or not roles_of(request.user):
+        raise Http404
+    response = HttpResponse(
+        framework_to_xlsx(framework_dict(framework=framework)), content_type=XLSX
+    )
+    response["Content-Disposition"] = f'attachment; filename="{framework.code}.xlsx"'
+    return response
 
 
 @login_required

@@ -14,6 +14,15 @@ def framework_from(source: str, stderr) -> Framework:
     from reform.selectors import framework_pure
 
     try:
+        if source.lower().endswith(".xlsx"):
+            from pathlib import Path
+
+            from reform.scoring.framework import from_dict
+            from reform.xlsx import framework_from_xlsx
+
+            if not Path(source).is_file():
+                raise FileNotFoundError(source)
+            return from_dict(framework_from_xlsx(Path(source).read_bytes()))
         return framework_load(source=source)
     except FileNotFoundError:
         row = FrameworkRow.objects.filter(code=source).first()
