@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from org.permissions import roles_of
@@ -239,6 +240,46 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+def compare(request: HttpRequest, code: str) -> HttpResponse:
+    """Two units side by side: domains and criteria, points and the difference."""
+    scoring_round = _round(request, code)
+    first = _unit(request, scoring_round, request.GET.get("a", ""))
+    second = _unit(request, scoring_round, request.GET.get("b", ""))
+    left = scorecard(scoring_round=scoring_round, unit=first)
+    right = scorecard(scoring_round=scoring_round, unit=second)
+    rows = []
+    for a, b in zip(left, right, strict=True):
+        pa, pb = _sum_points(a, left), _sum_points(b, right)
+        diff = None if pa is None or pb is None else round(pa - pb, 2)
+        rows.append({"line": a, "a": pa, "b": pb, "diff": diff})
+    context = {"round": scoring_round, "first": first, "second": second, "rows": rows}
+    return render(request, "reform/compare.html", context)
+
+
+def _sum_points(line: Any, lines: list) -> float | None:
+    """A leaf's points, or the sum of the leaves below an inner node (None if none)."""
+    if line.points is not None:
+        return line.points
+    below = [
+        other.points
+        for other in lines
+        if other.points is not None and _descends(other.criterion, line.criterion, lines)
+    ]
+    return round(sum(below), 4) if below else None
+
+
+def _descends(node: Any, ancestor: Any, lines: list) -> bool:
+    parent = {line.criterion.pk: line.criterion.parent_id for line in lines}
+    current = parent.get(node.pk)
+    while current is not None:
+        if current == ancestor.pk:
+            return True
+        current = parent.get(current)
+    return False
+
+
+@login_required
+@xframe_options_sameorigin
 def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
     item = evidence_visible(user=request.user).filter(pk=pk).first()
     if item is None:

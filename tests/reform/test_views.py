@@ -117,3 +117,46 @@ def test_evidence_is_served_inline_to_those_who_may_read_it(scoring_round, plan,
     assert shown["Content-Disposition"].startswith("inline")
     assert b"".join(shown.streaming_content) == PDF
     assert hidden.status_code == 404
+
+
+def test_two_units_compare_criterion_by_criterion(scoring_round, province, plan, x1, x2):
+    from reform.services import score_self_set
+
+    officer = member("officer-p", Role.OFFICER, province)
+    report = scoring_round.framework.criteria.get(code="1.2")
+    for unit, points in ((x1, (38, 19)), (x2, (30, 20))):
+        for criterion, value in zip((plan, report), points, strict=True):
+            score_self_set(
+                scoring_round=scoring_round,
+                unit=unit,
+                criterion=criterion,
+                points=value,
+                comment="",
+                actor=officer,
+            )
+
+    page = _client(member("leader", Role.LEADER, province)).get(
+        "/index/cchc-2026/compare/?a=X1&b=X2"
+    )
+
+    rows = {r["line"].criterion.code: (r["a"], r["b"], r["diff"]) for r in page.context["rows"]}
+    assert page.status_code == 200
+    assert rows["1"] == (57, 50, 7)
+    assert rows["1.2"] == (19, 20, -1)
+    assert rows["2"] == (None, None, None)
+
+
+def test_the_scorecard_previews_pdf_evidence_in_the_page(scoring_round, plan, officer):
+    client = _client(officer)
+    client.post(
+        "/index/cchc-2026/units/X1/self-assessment/",
+        {f"points-{plan.pk}": "38", f"evidence-{plan.pk}": SimpleUploadedFile("a.pdf", PDF)},
+    )
+    item = Evidence.objects.get()
+
+    html = client.get("/index/cchc-2026/units/X1/").content.decode()
+    framed = client.get(f"/index/evidence/{item.pk}/")
+
+    assert f'<iframe src="/index/evidence/{item.pk}/"' in html
+    assert "Điểm bị mất" in html
+    assert framed["X-Frame-Options"] == "SAMEORIGIN"
