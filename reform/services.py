@@ -319,6 +319,27 @@ def round_lock(*, scoring_round: ScoringRound, reason: str, actor: Any) -> Scori
 
 
 @transaction.atomic
+def round_publish(*, scoring_round: ScoringRound, actor: Any) -> ScoringRound:
+    """Publish the results of a locked round: dashboard readers everywhere see them."""
+    if not may(actor, Capability.APPRAISE, scoring_round.scope_id):
+        raise PermissionDenied(_("Only the appraisal council may publish the round."))
+    if scoring_round.locked_at is None:
+        raise ValidationError(_("Lock the scores before publishing them."))
+    if not scoring_round.published:
+        scoring_round.published = True
+        scoring_round.save(update_fields=["published"])
+        audit_record(
+            actor=actor,
+            action="reform.round_publish",
+            obj=scoring_round,
+            unit=scoring_round.scope,
+            before={"published": False},
+            after={"published": True},
+        )
+    return scoring_round
+
+
+@transaction.atomic
 def survey_points_refresh(*, scoring_round: ScoringRound, actor: Any) -> int:
     """Convert the published estimates of the round's survey (its latest successful run)
     into points of the survey-based leaves; each row records run, estimate and SE.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("index/<slug:code>/", views.ranking, name="ranking"),
     path("index/<slug:code>/ranking.xlsx", views.ranking_xlsx, name="ranking-xlsx"),
     path("index/<slug:code>/lock/", views.lock, name="lock"),
+    path("index/<slug:code>/publish/", views.publish, name="publish"),
     path("index/<slug:code>/compare/", views.compare, name="compare"),
     path("index/<slug:code>/units/<str:unit_code>/", views.unit_card, name="scorecard"),
     path(

@@ -29,6 +29,7 @@ from reform.services import (
     may_appraise,
     may_self_score,
     round_lock,
+    round_publish,
     score_appraise,
     score_self_set,
 )
@@ -236,6 +237,22 @@ def lock(request: HttpRequest, code: str) -> HttpResponse:
     except PermissionDenied:
         raise Http404 from None
     messages.success(request, _("Scores locked by the council's final decision."))
+    return redirect("reform:ranking", code=code)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, code: str) -> HttpResponse:
+    scoring_round = _round(request, code)
+    try:
+        round_publish(scoring_round=scoring_round, actor=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as invalid:
+        for message in invalid.messages:
+            messages.error(request, message)
+        return redirect("reform:ranking", code=code)
+    messages.success(request, _("Results published."))
     return redirect("reform:ranking", code=code)
 
 

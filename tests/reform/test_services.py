@@ -266,3 +266,22 @@ def test_deadlines_must_follow_one_another(scoring_round, province):
             publication_date=now,
             actor="test",
         )
+
+
+def test_results_are_published_only_after_the_lock_and_then_seen_by_any_leader(
+    scoring_round, province, x2, appraiser
+):
+    from reform.selectors import may_read_results
+    from reform.services import round_publish
+
+    leader_of_x2 = member("leader2", Role.LEADER, x2)
+    with pytest.raises(ValidationError):
+        round_publish(scoring_round=scoring_round, actor=appraiser)
+    assert may_read_results(user=leader_of_x2, scoring_round=scoring_round) is False
+
+    round_lock(scoring_round=scoring_round, reason="QĐ 01", actor=appraiser)
+    round_publish(scoring_round=scoring_round, actor=appraiser)
+
+    leader_of_x2 = member("leader2b", Role.LEADER, x2)
+    assert may_read_results(user=leader_of_x2, scoring_round=scoring_round) is True
+    assert AuditEntry.objects.filter(action="reform.round_publish").count() == 1
