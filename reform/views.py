@@ -1,6 +1,7 @@
 """Pages of the reform index: rounds, the ranking, a unit's scorecard, the
 self-assessment form (with evidence upload), the appraisal page, evidence files."""
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -12,10 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from org.permissions import roles_of
+from org.permissions import Capability, has_capability, may_use_admin, roles_of
 from reform.evidence import PREVIEWABLE
+from reform.forms import FrameworkCopyForm, FrameworkImportForm, RoundOpenForm
+from reform.messages import problem_text
 from reform.models import Criterion, Framework, Score, ScoringRound
 from reform.results import round_results
+from reform.scoring.problems import FrameworkInvalid
 from reform.selectors import (
     evidence_visible,
     framework_dict,
@@ -26,14 +30,17 @@ from reform.selectors import (
 )
 from reform.services import (
     evidence_add,
+    framework_copy,
+    framework_import,
     may_appraise,
     may_self_score,
     round_lock,
+    round_open,
     round_publish,
     score_appraise,
     score_self_set,
 )
-from reform.xlsx import framework_to_xlsx, results_to_xlsx
+from reform.xlsx import framework_from_xlsx, framework_to_xlsx, results_to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -65,7 +72,12 @@ def _number(raw: str) -> float | None:
 @login_required
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible(user=request.user))
-    return render(request, "reform/rounds.html", {"rounds": rounds})
+    context = {
+        "rounds": rounds,
+        "perms_admin": may_use_admin(request.user),
+        "may_open": has_capability(request.user, Capability.APPRAISE),
+    }
+    return render(request, "reform/rounds.html", context)
 
 
 @login_required
@@ -83,6 +95,87 @@ def ranking(request: HttpRequest, code: str) -> HttpResponse:
         ),
     }
     return render(request, "reform/ranking.html", context)
+
+
+def _admin(request: HttpRequest) -> None:
+    if not may_use_admin(request.user):
+        raise Http404
+
+
+@login_required
+def framework_list(request: HttpRequest) -> HttpResponse:
+    """Administrators: the frameworks, their exports, import and copy from last year."""
+    _admin(request)
+    context = {
+        "frameworks": Framework.objects.all(),
+        "import_form": FrameworkImportForm(),
+        "copy_form": FrameworkCopyForm(),
+    }
+    return render(request, "reform/frameworks.html", context)
+
+
+@login_required
+@require_POST
+def framework_upload(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    form = FrameworkImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        try:
+            if upload.name.lower().endswith(".xlsx"):
+                data = framework_from_xlsx(content)
+            else:
+                data = json.loads(content.decode("utf-8"))
+            framework = framework_import(data=data, actor=request.user)
+        except FrameworkInvalid as invalid:
+            for problem in invalid.problems:
+                messages.error(request, problem_text(problem))
+        except ValidationError as invalid:
+            for message in invalid.messages:
+                messages.error(request, message)
+        except Exception:  # not JSON, not a workbook: say so, do not crash
+            messages.error(request, _("The file is neither framework JSON nor XLSX."))
+        else:
+            messages.success(request, _("Framework %(code)s imported.") % {"code": framework.code})
+    return redirect("reform:frameworks")
+
+
+@login_required
+@require_POST
+def framework_copy_view(request: HttpRequest, code: str) -> HttpResponse:
+    _admin(request)
+    framework = Framework.objects.filter(code=code).first()
+    form = FrameworkCopyForm(request.POST)
+    if framework is None:
+        raise Http404
+    if form.is_valid():
+        try:
+            copy = framework_copy(framework=framework, actor=request.user, **form.cleaned_data)
+        except ValidationError as invalid:
+            for message in invalid.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Framework %(code)s created.") % {"code": copy.code})
+    else:
+        messages.error(request, _("Give a new code and a year."))
+    return redirect("reform:frameworks")
+
+
+@login_required
+def round_new(request: HttpRequest) -> HttpResponse:
+    """Appraisal councils (and administrators) open a scoring round over their units."""
+    if not has_capability(request.user, Capability.APPRAISE):
+        raise Http404
+    form = RoundOpenForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = round_open(actor=request.user, **form.cleaned_data)
+        except ValidationError as invalid:
+            form.add_error(None, invalid)
+        else:
+            return redirect("reform:ranking", code=created.code)
+    return render(request, "reform/round_new.html", {"form": form})
 
 
 @login_required
