@@ -160,3 +160,10 @@ def test_the_scorecard_previews_pdf_evidence_in_the_page(scoring_round, plan, of
     assert f'<iframe src="/index/evidence/{item.pk}/"' in html
     assert "Điểm bị mất" in html
     assert framed["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_the_workspace_links_to_the_reform_index(scoring_round, officer):
+    page = _client(officer).get("/")
+
+    assert 'href="/index/"' in page.content.decode()
+    assert "Đợt chấm điểm" in _client(officer).get("/index/").content.decode()
