@@ -17,7 +17,7 @@ from reform.models import Score, ScoringRound, SurveyPoints
 from reform.scoring.framework import Framework
 from reform.scoring.simulation import drop_one_domain, rank_intervals, weight_sensitivity
 from reform.scoring.totals import Change, aggregation, bands, block_ranks, changes, score
-from reform.selectors import framework_pure, round_units
+from reform.selectors import framework_pure, round_units, survey_history
 
 
 @dataclass
@@ -124,7 +124,8 @@ def round_results(
     units = list(round_units(scoring_round=scoring_round))
     survey = scoring_round.survey_round_id is not None or tree.survey_max == 0
     values, se, complete = _arrays(scoring_round, tree, units, survey)
-    scores = score(tree, values, survey=survey)
+    history = survey_history(scoring_round=scoring_round, tree=tree)
+    scores = score(tree, values, survey=survey, history=history)
     blocks: list[Hashable] = [u.level.code for u in units]
     ranks = block_ranks(scores.total, blocks) if units else np.zeros(0, dtype=int)
     labels = bands(scores.total, tree.bands)
@@ -140,7 +141,9 @@ def round_results(
         for i, unit in enumerate(units)
     ]
     if draws and units and survey:
-        intervals = rank_intervals(tree, values, se, blocks, draws=draws, k=k, seed=seed)
+        intervals = rank_intervals(
+            tree, values, se, blocks, draws=draws, k=k, seed=seed, history=history
+        )
         for i, result in enumerate(rows):
             result.rank_low = int(intervals.low[i])
             result.rank_high = int(intervals.high[i])

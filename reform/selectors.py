@@ -211,3 +211,27 @@ def scorecard(*, scoring_round: ScoringRound, unit: AdministrativeUnit) -> list[
             )
         )
     return lines
+
+
+def survey_history(*, scoring_round: ScoringRound, tree: pure.Framework) -> dict:
+    """Leaf code → (min, max) of its values over the previous rounds its rule looks back
+    on (``"years": N`` on a min–max or 1–10 rule: this round and the N − 1 before)."""
+    wanted = {
+        n.code: int((n.rule or {}).get("years", 1))
+        for n in tree.leaves
+        if n.leaf == "survey" and (n.rule or {}).get("type") in ("minmax", "rescale_1_10")
+    }
+    wanted = {code: years for code, years in wanted.items() if years > 1}
+    if not wanted:
+        return {}
+    history: dict[str, tuple[float, float]] = {}
+    current, back = scoring_round.previous, 1
+    while current is not None and back < max(wanted.values()):
+        codes = [code for code, years in wanted.items() if back < years]
+        for code, value in SurveyPoints.objects.filter(
+            round=current, criterion__code__in=codes
+        ).values_list("criterion__code", "value"):
+            lo, hi = history.get(code, (value, value))
+            history[code] = (min(lo, value), max(hi, value))
+        current, back = current.previous, back + 1
+    return history

@@ -22,7 +22,7 @@ from reform.models import Criterion, Evidence, Framework, Score, ScoringRound, S
 from reform.scoring import framework as pure
 from reform.scoring.problems import FrameworkInvalid
 from reform.scoring.rules import leaf_points
-from reform.selectors import framework_dict, framework_pure, round_units
+from reform.selectors import framework_dict, framework_pure, round_units, survey_history
 
 
 class FrameworkFrozen(ValidationError):
@@ -153,7 +153,11 @@ def _assessed_leaf(scoring_round: ScoringRound, criterion: Criterion) -> None:
 
 
 def _check_points(criterion: Criterion, points: float) -> None:
-    if points < 0 or (criterion.maximum is not None and points > criterion.maximum + 1e-9):
+    if criterion.maximum is None:
+        if points < 0:
+            raise ValidationError(_("Points cannot be negative."))
+        return
+    if points < 0 or points > criterion.maximum + 1e-9:
         raise ValidationError(
             _("%(code)s: %(points)s is outside 0–%(maximum)s.")
             % {"code": criterion.code, "points": f"{points:g}", "maximum": f"{criterion.maximum:g}"}
@@ -353,6 +357,7 @@ def survey_points_refresh(*, scoring_round: ScoringRound, actor: Any) -> int:
     if run is None:
         return 0
     tree = framework_pure(framework=scoring_round.framework)
+    history = survey_history(scoring_round=scoring_round, tree=tree)
     criteria = {
         c.code: c
         for c in scoring_round.framework.criteria.filter(leaf=Criterion.Leaf.SURVEY).exclude(
@@ -374,7 +379,8 @@ def survey_points_refresh(*, scoring_round: ScoringRound, actor: Any) -> int:
         if not found:
             continue
         # Rules comparing units (min–max) need every unit's value at once.
-        points = leaf_points([node], np.array([[e.estimate] for _, e in found]))[:, 0]
+        values = np.array([[e.estimate] for _, e in found])
+        points = leaf_points([node], values, history=history)[:, 0]
         for (unit, estimate), value in zip(found, points, strict=True):
             SurveyPoints.objects.update_or_create(
                 round=scoring_round,

@@ -1,6 +1,7 @@
 """Survey-based points from published estimates; totals, ranks, intervals, changes."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -11,7 +12,12 @@ from analysis.models import AnalysisRun, Estimate
 from org.models import AdministrativeUnit
 from reform.models import Score, SurveyPoints
 from reform.results import round_results
-from reform.services import round_open, score_self_set, survey_points_refresh
+from reform.services import (
+    framework_import,
+    round_open,
+    score_self_set,
+    survey_points_refresh,
+)
 from tests.factories import sipas_version, survey_round
 
 
@@ -151,3 +157,60 @@ def test_change_against_last_year_maps_a_merged_unit_through_its_predecessors(
     assert x3_row.history == [85.0]
     assert (x3_row.change.points, x3_row.change.ranks) == (10.0, None)
     assert Score.objects.filter(round=this_year).count() == 2
+
+
+def test_min_max_over_the_last_two_years_uses_last_years_values(province, x1, x2):
+    from tests.reform.conftest import SMALL
+
+    # given a min–max leaf over 2 years, last year's values 0.5 (X1) and 0.95 (X2)
+    data = json.loads(json.dumps(SMALL))
+    data["nodes"][1]["children"][0]["rule"] = {
+        "type": "minmax",
+        "direction": "positive",
+        "years": 2,
+    }
+    framework = framework_import(data=data, actor="test")
+    now = timezone.now()
+    dates = dict(self_score_deadline=now, appraisal_deadline=now, publication_date=now)
+    last = round_open(
+        framework=framework,
+        code="y2025",
+        name="2025",
+        year=2025,
+        scope=province,
+        actor="test",
+        **dates,
+    )
+    survey, run = _estimates(province, {"X1": (0.9, 0.02), "X2": (0.7, 0.02)})
+    leaf = framework.criteria.get(code="2.1")
+    for unit, value in ((x1, 0.5), (x2, 0.95)):
+        SurveyPoints.objects.create(
+            round=last,
+            unit=unit,
+            criterion=leaf,
+            run=run,
+            estimate=Estimate.objects.get(unit=unit),
+            value=value,
+            se=0.02,
+            points=0,
+        )
+    this = round_open(
+        framework=framework,
+        code="y2026",
+        name="2026",
+        year=2026,
+        scope=province,
+        actor="test",
+        survey_round=survey,
+        previous=last,
+        **dates,
+    )
+
+    # when this year's estimates 0.9 and 0.7 are converted
+    survey_points_refresh(scoring_round=this, actor="test")
+
+    # then min and max are 0.5 and 0.95: (0.9 − 0.5) / 0.45 × 40 and (0.7 − 0.5) / 0.45 × 40
+    points = dict(SurveyPoints.objects.filter(round=this).values_list("unit__code", "points"))
+    assert points == pytest.approx({"X1": 35.5556, "X2": 17.7778}, abs=1e-4)
+    results = round_results(scoring_round=this, draws=0)
+    assert [r.domains[1] for r in results.rows] == [35.56, 17.78]
