@@ -153,3 +153,25 @@ def test_a_framework_exports_as_json_and_imports_back_for_an_administrator(scori
     assert created.status_code == 201
     assert created.json()["frozen"] is False
     assert refused.status_code == 403
+
+
+def test_the_scores_list_takes_the_same_queries_for_more_scores(scoring_round, x1, x2, appraiser):
+    officer_p = member("officer-p", Role.OFFICER, x1.parent)
+    client = _client(appraiser)
+    _put(_client(officer_p), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 38})
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/v1/index/rounds/cchc-2026/scores/")
+    for unit in ("X1", "X2"):
+        for code in ("1.1", "1.2"):
+            _put(
+                _client(officer_p),
+                f"/api/v1/index/rounds/cchc-2026/scores/{unit}/{code}/",
+                {"points": 10},
+            )
+
+    client = _client(appraiser)
+    with CaptureQueriesContext(connection) as four:
+        listed = client.get("/api/v1/index/rounds/cchc-2026/scores/")
+
+    assert len(listed.json()) == 4
+    assert len(four) == len(one)
