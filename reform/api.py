@@ -29,7 +29,13 @@ from reform.selectors import (
     rounds_visible,
     scores_visible,
 )
-from reform.services import evidence_add, framework_import, score_appraise, score_self_set
+from reform.services import (
+    evidence_add,
+    framework_import,
+    round_deadlines_set,
+    score_appraise,
+    score_self_set,
+)
 from reform.xlsx import framework_from_xlsx
 
 
@@ -106,6 +112,34 @@ class RoundOutput(serializers.ModelSerializer):
             "code", "name", "year", "framework", "scope", "self_score_deadline",
             "appraisal_deadline", "publication_date", "locked_at", "published",
         ]  # fmt: skip
+
+
+class DeadlinesInput(serializers.Serializer):
+    self_score_deadline = serializers.DateTimeField(required=False, default=None)
+    appraisal_deadline = serializers.DateTimeField(required=False, default=None)
+    publication_date = serializers.DateTimeField(required=False, default=None)
+    reason = serializers.CharField()
+
+
+class RoundDetail(APIView):
+    """GET a round; PATCH its deadlines with a reason (appraisal council, audited)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request, code: str) -> Response:
+        return Response(RoundOutput(_round(request, code)).data)
+
+    def patch(self, request: Request, code: str) -> Response:
+        scoring_round = _round(request, code)
+        data = DeadlinesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            scoring_round = round_deadlines_set(
+                scoring_round=scoring_round, actor=request.user, **data.validated_data
+            )
+        except ValidationError as error:
+            raise _invalid(error) from None
+        return Response(RoundOutput(scoring_round).data)
 
 
 class Rounds(APIView):

@@ -8,6 +8,7 @@ urlpatterns = [
         "index/frameworks/<slug:code>/", api.FrameworkExport.as_view(), name="api-index-framework"
     ),
     path("index/rounds/", api.Rounds.as_view(), name="api-index-rounds"),
+    path("index/rounds/<slug:code>/", api.RoundDetail.as_view(), name="api-index-round"),
     path("index/rounds/<slug:code>/results/", api.Results.as_view(), name="api-index-results"),
     path("index/rounds/<slug:code>/scores/", api.Scores.as_view(), name="api-index-scores"),
     path(

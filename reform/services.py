@@ -323,6 +323,48 @@ def round_lock(*, scoring_round: ScoringRound, reason: str, actor: Any) -> Scori
 
 
 @transaction.atomic
+def round_deadlines_set(
+    *,
+    scoring_round: ScoringRound,
+    actor: Any,
+    reason: str,
+    self_score_deadline: Any = None,
+    appraisal_deadline: Any = None,
+    publication_date: Any = None,
+) -> ScoringRound:
+    """Move a round's deadlines (e.g. extend the self-assessment), with a reason."""
+    if not may(actor, Capability.APPRAISE, scoring_round.scope_id):
+        raise PermissionDenied(_("Only the appraisal council may change the deadlines."))
+    if scoring_round.locked_at is not None:
+        raise ValidationError(_("The scores are locked."))
+    if not reason.strip():
+        raise ValidationError(_("Changing a deadline needs a reason."))
+    fields = ("self_score_deadline", "appraisal_deadline", "publication_date")
+    before = {f: getattr(scoring_round, f) for f in fields}
+    given = zip(fields, (self_score_deadline, appraisal_deadline, publication_date), strict=True)
+    for name, value in given:
+        if value is not None:
+            setattr(scoring_round, name, value)
+    after = {f: getattr(scoring_round, f) for f in fields}
+    if not after["self_score_deadline"] <= after["appraisal_deadline"] <= after["publication_date"]:
+        raise ValidationError(
+            _("Deadlines must follow one another: self-assessment, appraisal, publication.")
+        )
+    scoring_round.full_clean()
+    scoring_round.save(update_fields=list(fields))
+    audit_record(
+        actor=actor,
+        action="reform.round_deadlines",
+        obj=scoring_round,
+        unit=scoring_round.scope,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return scoring_round
+
+
+@transaction.atomic
 def round_publish(*, scoring_round: ScoringRound, actor: Any) -> ScoringRound:
     """Publish the results of a locked round: dashboard readers everywhere see them."""
     if not may(actor, Capability.APPRAISE, scoring_round.scope_id):

@@ -175,3 +175,31 @@ def test_the_scores_list_takes_the_same_queries_for_more_scores(scoring_round, x
 
     assert len(listed.json()) == 4
     assert len(four) == len(one)
+
+
+def test_the_council_extends_the_self_assessment_with_a_reason(scoring_round, officer, appraiser):
+    past_deadline(scoring_round)
+    body = {
+        "self_score_deadline": "2099-01-01T00:00:00+07:00",
+        "appraisal_deadline": "2099-02-01T00:00:00+07:00",
+        "publication_date": "2099-03-01T00:00:00+07:00",
+    }
+
+    by_officer = _client(officer).patch(
+        "/api/v1/index/rounds/cchc-2026/", {**body, "reason": "x"}, content_type="application/json"
+    )
+    no_reason = _client(appraiser).patch(
+        "/api/v1/index/rounds/cchc-2026/", {**body, "reason": " "}, content_type="application/json"
+    )
+    extended = _client(appraiser).patch(
+        "/api/v1/index/rounds/cchc-2026/",
+        {**body, "reason": "Công văn 15/SNV gia hạn"},
+        content_type="application/json",
+    )
+    scored = _put(_client(officer), "/api/v1/index/rounds/cchc-2026/scores/X1/1.1/", {"points": 30})
+
+    assert (by_officer.status_code, no_reason.status_code, extended.status_code) == (403, 400, 200)
+    assert scored.status_code == 200
+    entry = AuditEntry.objects.get(action="reform.round_deadlines")
+    assert entry.reason == "Công văn 15/SNV gia hạn"
+    assert entry.after["self_score_deadline"] == "2099-01-01T00:00:00+07:00"
