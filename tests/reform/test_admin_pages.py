@@ -84,3 +84,17 @@ def test_an_appraiser_opens_a_round_which_freezes_the_framework(province):
     framework.refresh_from_db()
     assert framework.frozen is True
     assert AuditEntry.objects.filter(action="reform.round_open").count() == 1
+
+
+def test_the_admin_shows_reform_rows_read_only(scoring_round, province):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", password="x")
+    client = _client(admin_user)
+
+    listed = client.get("/admin/reform/score/")
+    framework = client.get(f"/admin/reform/framework/{scoring_round.framework.pk}/change/")
+    adding = client.get("/admin/reform/scoringround/add/")
+
+    assert (listed.status_code, framework.status_code, adding.status_code) == (200, 200, 403)
+    assert "Kế hoạch" in framework.content.decode()
