@@ -24,7 +24,9 @@ from reform.selectors import (
     evidence_visible,
     framework_dict,
     may_read_results,
+    may_read_unit,
     round_unit_visible,
+    round_units,
     rounds_visible,
     scorecard,
 )
@@ -72,6 +74,18 @@ def _number(raw: str) -> float | None:
 @login_required
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = list(rounds_visible(user=request.user))
+    for scoring_round in rounds:
+        # The ranking for those who may read it, else the user's own units' scorecards.
+        scoring_round.readable = may_read_results(user=request.user, scoring_round=scoring_round)
+        scoring_round.own_units = (
+            []
+            if scoring_round.readable
+            else [
+                u
+                for u in round_units(scoring_round=scoring_round)
+                if may_read_unit(user=request.user, scoring_round=scoring_round, unit_id=u.pk)
+            ]
+        )
     context = {
         "rounds": rounds,
         "perms_admin": may_use_admin(request.user),

@@ -167,3 +167,11 @@ def test_the_workspace_links_to_the_reform_index(scoring_round, officer):
 
     assert 'href="/index/"' in page.content.decode()
     assert "Đợt chấm điểm" in _client(officer).get("/index/").content.decode()
+
+
+def test_an_officer_finds_their_units_scorecard_from_the_round_list(scoring_round, officer):
+    html = _client(officer).get("/index/").content.decode()
+
+    assert 'href="/index/cchc-2026/units/X1/"' in html
+    assert 'href="/index/cchc-2026/"' not in html
+    assert 'href="/index/cchc-2026/units/X2/"' not in html
