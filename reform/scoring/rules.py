@@ -33,9 +33,15 @@ def share_minmax(x: np.ndarray, negative: np.ndarray, lo: np.ndarray, hi: np.nda
     low = np.fmin(x.min(axis=-2, keepdims=True), lo.astype(x.dtype))
     high = np.fmax(x.max(axis=-2, keepdims=True), hi.astype(x.dtype))
     span = high - low
-    safe = np.where(span > 0, span, 1)
-    share = np.where(negative, high - x, x - low) / safe
-    return np.where(span > 0, share, 1.0).astype(x.dtype)
+    # share = (x − origin) · sign / span with origin = min (max for negative leaves),
+    # computed in place on one array; a zero span (every unit equal) gives share 1.
+    origin = np.where(negative, high, low)
+    sign = np.where(negative, -1.0, 1.0).astype(x.dtype)
+    scale = np.where(span > 0, sign / np.where(span > 0, span, 1), 0).astype(x.dtype)
+    share = x - origin
+    share *= scale
+    share += np.where(span > 0, 0.0, 1.0).astype(x.dtype)  # equal units: share 1
+    return share
 
 
 def _history(leaves: Sequence[Node], history: History | None) -> tuple[np.ndarray, np.ndarray]:
@@ -52,22 +58,37 @@ def leaf_points(
 
     Assessed leaves (and any leaf without a rule) take their value as points.
     """
-    out = np.array(x, dtype=x.dtype if x.dtype.kind == "f" else float, copy=True)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(float)
     groups: dict[str, list[int]] = {}
     for j, node in enumerate(leaves):
         rule = (node.rule or {}).get("type") if node.leaf == "survey" else None
         groups.setdefault(rule or "as_is", []).append(j)
+    # Each group writes its own columns; a group covering every leaf takes a slice, so
+    # the large drawn arrays of the simulation are not copied by fancy indexing.
+    out = np.empty(x.shape, dtype=dtype)
+    everything = list(range(len(leaves)))
+
+    def cols(idx: list[int]) -> list[int] | slice:
+        return slice(None) if idx == everything else idx
+
+    if idx := groups.get("as_is"):
+        out[..., cols(idx)] = x[..., cols(idx)]
     maximum = np.array([n.maximum or 0.0 for n in leaves], dtype=out.dtype)
     if idx := groups.get("linear"):
         scale = np.array([float(leaves[j].rule.get("scale", 1)) for j in idx], dtype=out.dtype)
-        out[..., idx] = np.clip(x[..., idx] / scale, 0, 1) * maximum[idx]
+        out[..., cols(idx)] = np.clip(x[..., cols(idx)] / scale, 0, 1) * maximum[idx]
     for rule in ("minmax", "rescale_1_10"):
         if idx := groups.get(rule):
             chosen = [leaves[j] for j in idx]
             negative = np.array([n.rule.get("direction") == "negative" for n in chosen])
             lo, hi = _history(chosen, history)
-            share = share_minmax(x[..., idx], negative, lo, hi)
-            out[..., idx] = share * maximum[idx] if rule == "minmax" else 1 + 9 * share
+            share = share_minmax(x[..., cols(idx)], negative, lo, hi)
+            if rule == "minmax":
+                share *= maximum[idx]
+            else:
+                share *= 9
+                share += 1
+            out[..., cols(idx)] = share
     for j in groups.get("bands", []):
         table = sorted((float(t), float(p)) for t, p in leaves[j].rule["bands"])
         thresholds = np.array([t for t, _ in table])
