@@ -35,6 +35,7 @@ from reform.services import (
     round_deadlines_set,
     score_appraise,
     score_self_set,
+    survey_value_enter,
 )
 from reform.xlsx import framework_from_xlsx
 
@@ -256,6 +257,41 @@ class SelfScore(APIView):
         except ValidationError as error:
             raise _invalid(error) from None
         return Response(ScoreOutput(score).data)
+
+
+class SurveyValueInput(serializers.Serializer):
+    value = serializers.FloatField()
+    se = serializers.FloatField(required=False, default=0.0)
+    source = serializers.CharField()
+
+
+class SurveyValue(APIView):
+    """PUT {value, se, source}: a published figure for a survey-based leaf that reads no
+    estimate here (PCI sub-indices, DDCI raw indicators); appraisers, audited."""
+
+    permission_classes = [capability(Capability.APPRAISE)]
+
+    def put(self, request: Request, code: str, unit_code: str, criterion_code: str) -> Response:
+        scoring_round = _round(request, code)
+        unit = round_unit_visible(
+            user=request.user, scoring_round=scoring_round, unit_code=unit_code
+        )
+        if unit is None:
+            raise NotFound
+        criterion = get_object_or_404(scoring_round.framework.criteria, code=criterion_code)
+        data = SurveyValueInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            row = survey_value_enter(
+                scoring_round=scoring_round, unit=unit, criterion=criterion, actor=request.user,
+                **data.validated_data,
+            )  # fmt: skip
+        except ValidationError as error:
+            raise _invalid(error) from None
+        return Response(
+            {"unit": unit.code, "criterion": criterion.code, "value": row.value, "se": row.se,
+             "points": row.points, "source": row.source}
+        )  # fmt: skip
 
 
 def _score(request: Request, pk: int) -> Score:

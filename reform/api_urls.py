@@ -16,6 +16,11 @@ urlpatterns = [
         api.SelfScore.as_view(),
         name="api-index-self-score",
     ),
+    path(
+        "index/rounds/<slug:code>/survey-values/<str:unit_code>/<str:criterion_code>/",
+        api.SurveyValue.as_view(),
+        name="api-index-survey-value",
+    ),
     path("index/scores/<int:pk>/appraisal/", api.Appraisal.as_view(), name="api-index-appraisal"),
     path(
         "index/scores/<int:pk>/evidence/", api.EvidenceUpload.as_view(), name="api-index-evidence"

@@ -199,13 +199,23 @@ class Evidence(models.Model):
 
 
 class SurveyPoints(models.Model):
-    """Points of a survey-based leaf for a unit, and the estimate they came from."""
+    """Points of a survey-based leaf for a unit, and where the value came from: an
+    estimate of a published run (``run``, ``estimate``), or a published figure entered
+    by an appraiser (PCI sub-indices, DDCI raw indicators: ``entered_by``, ``source``)."""
 
     round = models.ForeignKey(ScoringRound, on_delete=models.CASCADE, related_name="survey_points")
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    run = models.ForeignKey(AnalysisRun, on_delete=models.PROTECT, related_name="+")
-    estimate = models.ForeignKey(Estimate, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    estimate = models.ForeignKey(
+        Estimate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
     value = models.FloatField(_("estimate"))
     se = models.FloatField(_("standard error"))
     points = models.FloatField(_("points"))
@@ -216,7 +226,11 @@ class SurveyPoints(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "unit", "criterion"], name="survey_points_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(estimate__isnull=False) | models.Q(entered_by__isnull=False),
+                name="survey_points_have_an_origin",
+            ),
         ]
         verbose_name = _("survey-based points")
         verbose_name_plural = _("survey-based points")

@@ -22,6 +22,7 @@ from reform.models import Criterion, Evidence, Framework, Score, ScoringRound, S
 from reform.scoring import framework as pure
 from reform.scoring.problems import FrameworkInvalid
 from reform.scoring.rules import leaf_points
+from reform.scoring.table import upper_bound
 from reform.selectors import framework_dict, framework_pure, round_units, survey_history
 
 
@@ -383,6 +384,73 @@ def round_publish(*, scoring_round: ScoringRound, actor: Any) -> ScoringRound:
             after={"published": True},
         )
     return scoring_round
+
+
+def _recompute(scoring_round: ScoringRound, criterion: Criterion) -> None:
+    """Points of every unit on one survey-based leaf (comparative rules see them all)."""
+    tree = framework_pure(framework=scoring_round.framework)
+    history = survey_history(scoring_round=scoring_round, tree=tree)
+    rows = list(SurveyPoints.objects.filter(round=scoring_round, criterion=criterion))
+    if not rows:
+        return
+    values = np.array([[row.value] for row in rows])
+    points = leaf_points([tree.node(criterion.code)], values, history=history)[:, 0]
+    for row, value in zip(rows, points, strict=True):
+        row.points = float(value)
+    SurveyPoints.objects.bulk_update(rows, ["points"])
+
+
+@transaction.atomic
+def survey_value_enter(
+    *,
+    scoring_round: ScoringRound,
+    unit: AdministrativeUnit,
+    criterion: Criterion,
+    value: float,
+    source: str,
+    actor: Any,
+    se: float = 0.0,
+) -> SurveyPoints:
+    """A published figure for a survey-based leaf read from no estimate here (a PCI
+    sub-index, a DDCI raw indicator), entered by an appraiser with its source."""
+    if not may_appraise(user=actor, scoring_round=scoring_round, unit=unit):
+        raise PermissionDenied(_("You may not appraise this score."))
+    if (
+        criterion.framework_id != scoring_round.framework_id
+        or criterion.leaf != Criterion.Leaf.SURVEY
+        or criterion.component
+    ):
+        raise ValidationError(
+            _("%(code)s takes its value from the survey estimates.") % {"code": criterion.code}
+        )
+    if not source.strip():
+        raise ValidationError(_("Give the source of the figure."))
+    bound = upper_bound(framework_pure(framework=scoring_round.framework).node(criterion.code))
+    if se < 0 or (bound is not None and not 0 <= value <= bound + 1e-9):
+        raise ValidationError(
+            _("%(code)s: %(points)s is outside 0–%(maximum)s.")
+            % {"code": criterion.code, "points": f"{value:g}", "maximum": f"{bound:g}"}
+        )
+    row = SurveyPoints.objects.filter(round=scoring_round, unit=unit, criterion=criterion).first()
+    before = None if row is None else {"value": row.value, "se": row.se, "source": row.source}
+    if row is None:
+        row = SurveyPoints(round=scoring_round, unit=unit, criterion=criterion, points=0)
+    row.value, row.se, row.source, row.entered_by = value, se, source, actor
+    row.run, row.estimate = None, None
+    row.full_clean()
+    row.save()
+    _recompute(scoring_round, criterion)
+    row.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="reform.survey_value",
+        obj=row,
+        unit=unit,
+        before=before,
+        after={"value": value, "se": se, "source": source},
+        reason=source,
+    )
+    return row
 
 
 @transaction.atomic

@@ -203,3 +203,14 @@ def test_the_council_extends_the_self_assessment_with_a_reason(scoring_round, of
     entry = AuditEntry.objects.get(action="reform.round_deadlines")
     assert entry.reason == "Công văn 15/SNV gia hạn"
     assert entry.after["self_score_deadline"] == "2099-01-01T00:00:00+07:00"
+
+
+def test_a_leaf_read_from_estimates_cannot_be_entered_by_hand(scoring_round, officer, appraiser):
+    body = {"value": 0.9, "source": "báo cáo"}
+    url = "/api/v1/index/rounds/cchc-2026/survey-values/X1/2.1/"
+
+    by_officer = _client(officer).put(url, body, content_type="application/json")
+    by_appraiser = _client(appraiser).put(url, body, content_type="application/json")
+
+    assert (by_officer.status_code, by_appraiser.status_code) == (403, 400)
+    assert "lấy giá trị từ kết quả ước lượng" in by_appraiser.json()["detail"][0]
