@@ -7,14 +7,19 @@ Blocks: units are ranked among the units of the same level (a framework scores o
 level, so a round is one block unless its scope mixes levels).
 """
 
+import contextlib
+import hashlib
+import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from django.core.cache import cache
 
 from org.models import AdministrativeUnit
 from reform.models import Score, ScoringRound, SurveyPoints
-from reform.scoring.framework import Framework
+from reform.scoring.framework import Framework, to_dict
 from reform.scoring.simulation import drop_one_domain, rank_intervals, weight_sensitivity
 from reform.scoring.totals import Change, aggregation, bands, block_ranks, changes, score
 from reform.selectors import framework_pure, round_units, survey_history
@@ -80,6 +85,58 @@ def _arrays(
     return values, se, (filled | optional).all(axis=1)
 
 
+def _uncertainty(
+    tree: Framework, values: np.ndarray, se: np.ndarray, scores: Any, blocks: list[Hashable],
+    *, survey: bool, draws: int, k: int, seed: int, history: dict,
+) -> dict[str, list[Any]]:  # fmt: skip
+    """Per-unit columns of UnitResult: rank intervals (survey leaves redrawn) and the
+    ranks' sensitivity to the domain weights."""
+    out: dict[str, list[Any]] = {}
+    if survey:
+        intervals = rank_intervals(
+            tree, values, se, blocks, draws=draws, k=k, seed=seed, history=history
+        )
+        out["rank_low"] = [int(x) for x in intervals.low]
+        out["rank_high"] = [int(x) for x in intervals.high]
+        out["p_top"] = [float(x) for x in intervals.p_top]
+        out["p_bottom"] = [float(x) for x in intervals.p_bottom]
+    contributions = scores.domain_points * aggregation(tree).domain_total
+    if not survey:
+        contributions = contributions * tree.total / (tree.total - tree.survey_max)
+    spread = weight_sensitivity(tree, contributions, blocks, draws=draws, seed=seed)
+    dropped = drop_one_domain(tree, contributions, blocks)
+    out["weight_low"] = [int(x) for x in spread.low]
+    out["weight_high"] = [int(x) for x in spread.high]
+    out["drop_one"] = [
+        {code: int(shift[i]) for code, shift in dropped.items()} for i in range(len(blocks))
+    ]
+    return out
+
+
+def _uncertainty_cached(tree: Framework, values: np.ndarray, se: np.ndarray, *args: Any,
+                        **kwargs: Any) -> dict[str, list[Any]]:  # fmt: skip
+    """The simulation is the slow part: cached under a hash of everything it reads
+    (framework, values, SEs, blocks, draws, seed), so a changed score is a new key.
+    A cache that is down only costs the recomputation."""
+    blocks = args[1]
+    digest = hashlib.sha256()
+    digest.update(json.dumps(to_dict(tree), sort_keys=True, default=str).encode())
+    digest.update(np.ascontiguousarray(values).tobytes())
+    digest.update(np.ascontiguousarray(se).tobytes())
+    digest.update(json.dumps([blocks, sorted(kwargs.items())], default=str).encode())
+    key = f"reform:uncertainty:{digest.hexdigest()}"
+    try:
+        found = cache.get(key)
+    except Exception:  # Redis down: compute
+        found = None
+    if found is not None:
+        return found
+    computed = _uncertainty(tree, values, se, *args, **kwargs)
+    with contextlib.suppress(Exception):  # a cache that is down only costs the recomputation
+        cache.set(key, computed, timeout=24 * 3600)
+    return computed
+
+
 def _predecessors() -> dict[int, list[int]]:
     through = AdministrativeUnit.successors.through
     backward: dict[int, list[int]] = {}
@@ -140,25 +197,14 @@ def round_results(
         )
         for i, unit in enumerate(units)
     ]
-    if draws and units and survey:
-        intervals = rank_intervals(
-            tree, values, se, blocks, draws=draws, k=k, seed=seed, history=history
-        )
-        for i, result in enumerate(rows):
-            result.rank_low = int(intervals.low[i])
-            result.rank_high = int(intervals.high[i])
-            result.p_top = float(intervals.p_top[i])
-            result.p_bottom = float(intervals.p_bottom[i])
     if draws and units:
-        contributions = scores.domain_points * aggregation(tree).domain_total
-        if not survey:
-            contributions = contributions * tree.total / (tree.total - tree.survey_max)
-        spread = weight_sensitivity(tree, contributions, blocks, draws=draws, seed=seed)
-        dropped = drop_one_domain(tree, contributions, blocks)
+        uncertainty = _uncertainty_cached(
+            tree, values, se, scores, blocks, survey=survey, draws=draws, k=k, seed=seed,
+            history=history,
+        )  # fmt: skip
         for i, result in enumerate(rows):
-            result.weight_low = int(spread.low[i])
-            result.weight_high = int(spread.high[i])
-            result.drop_one = {code: int(shift[i]) for code, shift in dropped.items()}
+            for name, column in uncertainty.items():
+                setattr(result, name, column[i])
     if scoring_round.previous_id is not None:
         _past(scoring_round, rows)
     rows.sort(key=lambda r: (r.unit.level.rank, r.rank, r.unit.code))

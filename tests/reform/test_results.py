@@ -214,3 +214,29 @@ def test_min_max_over_the_last_two_years_uses_last_years_values(province, x1, x2
     assert points == pytest.approx({"X1": 35.5556, "X2": 17.7778}, abs=1e-4)
     results = round_results(scoring_round=this, draws=0)
     assert [r.domains[1] for r in results.rows] == [35.56, 17.78]
+
+
+def test_the_simulation_is_cached_until_a_score_changes(
+    scoring_round, province, x1, x2, monkeypatch
+):
+    import reform.results as results_module
+    from org.models import Role
+    from tests.factories import member
+
+    officer = member("o", Role.OFFICER, province)
+    _score(scoring_round, x1, {"1.1": 36}, officer)
+    first = round_results(scoring_round=scoring_round, draws=300)
+    # count the simulations actually run (a spy: the real function still runs)
+    runs: list[int] = []
+    real = results_module._uncertainty
+    monkeypatch.setattr(
+        results_module, "_uncertainty", lambda *a, **kw: runs.append(1) or real(*a, **kw)
+    )
+
+    again = round_results(scoring_round=scoring_round, draws=300)
+    _score(scoring_round, x2, {"1.1": 39}, officer)
+    changed = round_results(scoring_round=scoring_round, draws=300)
+
+    assert runs == [1]  # only after the change
+    assert [r.weight_low for r in again.rows] == [r.weight_low for r in first.rows]
+    assert [r.unit.code for r in changed.rows] == ["X2", "X1"]
