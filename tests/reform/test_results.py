@@ -223,6 +223,9 @@ def test_the_simulation_is_cached_until_a_score_changes(
     from org.models import Role
     from tests.factories import member
 
+    from django.core.cache import cache
+
+    cache.clear()  # other tests may have simulated the same inputs
     officer = member("o", Role.OFFICER, province)
     _score(scoring_round, x1, {"1.1": 36}, officer)
     first = round_results(scoring_round=scoring_round, draws=300)
