@@ -219,11 +219,11 @@ def test_min_max_over_the_last_two_years_uses_last_years_values(province, x1, x2
 def test_the_simulation_is_cached_until_a_score_changes(
     scoring_round, province, x1, x2, monkeypatch
 ):
+    from django.core.cache import cache
+
     import reform.results as results_module
     from org.models import Role
     from tests.factories import member
-
-    from django.core.cache import cache
 
     cache.clear()  # other tests may have simulated the same inputs
     officer = member("o", Role.OFFICER, province)
