@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -325,10 +326,21 @@ class Appraisal(APIView):
 
 
 class EvidenceUpload(APIView):
-    """POST a multipart ``file``: an evidence document for a score."""
+    """GET a score's evidence documents; POST a multipart ``file`` to add one."""
 
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [MultiPartParser]
+
+    def get(self, request: Request, pk: int) -> Response:
+        score = _score(request, pk)
+        return Response(
+            [
+                {"id": e.pk, "name": e.name, "content_type": e.content_type, "size": e.size,
+                 "sha256": e.sha256, "uploaded_at": e.uploaded_at,
+                 "url": reverse("reform:evidence", args=[e.pk])}
+                for e in score.evidence.all()
+            ]
+        )  # fmt: skip
 
     def post(self, request: Request, pk: int) -> Response:
         score = _score(request, pk)

@@ -219,10 +219,17 @@ def framework_xlsx(request: HttpRequest, code: str) -> HttpResponse:
 def unit_card(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
     scoring_round = _round(request, code)
     unit = _unit(request, scoring_round, unit_code)
+    lines = scorecard(scoring_round=scoring_round, unit=unit)
+    parents = {line.criterion.parent_id for line in lines}
+    losses = sorted(
+        (line for line in lines if line.criterion.pk not in parents and line.lost),
+        key=lambda line: -line.lost,
+    )[:5]
     context = {
         "round": scoring_round,
         "unit": unit,
-        "lines": scorecard(scoring_round=scoring_round, unit=unit),
+        "lines": lines,
+        "losses": losses,
         "may_self_score": may_self_score(user=request.user, scoring_round=scoring_round, unit=unit),
         "may_appraise": may_appraise(user=request.user, scoring_round=scoring_round, unit=unit),
     }

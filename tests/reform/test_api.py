@@ -87,8 +87,12 @@ def test_evidence_upload_then_appraisal_by_the_appraiser(scoring_round, x1, offi
         content_type="application/json",
     )
 
+    listed = officer_client.get(f"/api/v1/index/scores/{score_id}/evidence/").json()
     assert uploaded.status_code == 201
     assert uploaded.json()["content_type"] == "application/pdf"
+    assert [(e["name"], e["url"]) for e in listed] == [
+        ("kh.pdf", f"/index/evidence/{uploaded.json()['id']}/")
+    ]
     assert Evidence.objects.count() == 1
     assert by_officer.status_code == 403
     assert adjusted.status_code == 200

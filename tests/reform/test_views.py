@@ -159,6 +159,7 @@ def test_the_scorecard_previews_pdf_evidence_in_the_page(scoring_round, plan, of
 
     assert f'<iframe src="/index/evidence/{item.pk}/"' in html
     assert "Điểm bị mất" in html
+    assert "Những tiêu chí bị mất điểm" in html  # 1.1: 40 − 38
     assert framed["X-Frame-Options"] == "SAMEORIGIN"
 
 
