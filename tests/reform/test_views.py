@@ -115,6 +115,7 @@ def test_evidence_is_served_inline_to_those_who_may_read_it(scoring_round, plan,
     assert shown.status_code == 200
     assert shown["Content-Type"] == "application/pdf"
     assert shown["Content-Disposition"].startswith("inline")
+    assert "Content-Security-Policy" not in shown  # browsers do not render sandboxed PDFs
     assert b"".join(shown.streaming_content) == PDF
     assert hidden.status_code == 404
 
@@ -176,3 +177,17 @@ def test_an_officer_finds_their_units_scorecard_from_the_round_list(scoring_roun
     assert 'href="/index/cchc-2026/units/X1/"' in html
     assert 'href="/index/cchc-2026/"' not in html
     assert 'href="/index/cchc-2026/units/X2/"' not in html
+
+
+def test_an_image_is_served_sandboxed(scoring_round, plan, officer):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    client = _client(officer)
+    client.post(
+        "/index/cchc-2026/units/X1/self-assessment/",
+        {f"points-{plan.pk}": "38", f"evidence-{plan.pk}": SimpleUploadedFile("a.png", png)},
+    )
+
+    shown = client.get(f"/index/evidence/{Evidence.objects.get().pk}/")
+
+    assert shown["Content-Type"] == "image/png"
+    assert shown["Content-Security-Policy"].startswith("sandbox")
