@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "questionnaires",
     "survey",
     "analysis",
+    "reform",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,11 @@ STORAGES = {
         )
     },
 }
+# Uploaded files (reform evidence) go through the default storage: disk here, S3-like
+# storage by swapping STORAGES["default"].
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = "media/"
+REFORM_EVIDENCE_MAX_BYTES = env.int("REFORM_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
 

@@ -27,7 +27,9 @@ urlpatterns = [
     path("api/v1/", include("questionnaires.api_urls")),
     path("api/v1/", include("survey.api_urls")),
     path("api/v1/", include("analysis.api_urls")),
+    path("api/v1/", include("reform.api_urls")),
     path("questionnaires/", include("questionnaires.urls")),
     path("", include("survey.urls")),
     path("", include("analysis.urls")),
+    path("", include("reform.urls")),
 ]

@@ -60,8 +60,8 @@ def workspace_sections(user: object) -> list[Section]:
         sections.append(
             Section(
                 _("Reform index"),
-                _("Self-assessment, appraisal and rankings (coming soon)."),
-                None,
+                _("Self-assessment with evidence, appraisal, rankings with their uncertainty."),
+                reverse("reform:rounds"),
             )
         )
     if roles_of(user):

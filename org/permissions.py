@@ -18,7 +18,10 @@ subtrees of their memberships in those roles.
 |             |                                                       | officer, statistician|
 |             |                                                       | sysadmin             |
 | SELF_SCORE  | self-score assessed criteria, evidence (reform index) | officer, sysadmin    |
-| APPRAISE    | review and adjust self-scores (reform index)          | appraiser, sysadmin  |
+|             | until the round's self-assessment deadline            |                      |
+| APPRAISE    | review and adjust self-scores (reform index); over a  | appraiser, sysadmin  |
+|             | round's scope: open it, move deadlines, enter         |                      |
+|             | published figures, lock (council), publish            |                      |
 | AUDIT       | the whole audit log (others: entries of what they see)| sysadmin             |
 | ADMIN       | the Django admin, memberships                         | sysadmin             |
 

@@ -44,7 +44,7 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
                 ("Nhập dữ liệu", True),
                 ("Đợt khảo sát và lượt phân tích", True),
                 ("Kết quả", True),
-                ("Chỉ số cải cách hành chính", False),
+                ("Chỉ số cải cách hành chính", True),
                 ("Nhật ký kiểm toán", True),
                 ("Quản trị", True),
             ],
@@ -59,7 +59,7 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
                 ("Nhập dữ liệu", True),
                 ("Đợt khảo sát và lượt phân tích", True),
                 ("Kết quả", True),
-                ("Chỉ số cải cách hành chính", False),
+                ("Chỉ số cải cách hành chính", True),
                 ("Nhật ký kiểm toán", True),
             ],
         ),
@@ -68,13 +68,13 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
             [
                 ("Nhập dữ liệu", True),
                 ("Kết quả", True),
-                ("Chỉ số cải cách hành chính", False),
+                ("Chỉ số cải cách hành chính", True),
                 ("Nhật ký kiểm toán", True),
             ],
         ),
         (
             Role.LEADER,
-            [("Kết quả", True), ("Chỉ số cải cách hành chính", False), ("Nhật ký kiểm toán", True)],
+            [("Kết quả", True), ("Chỉ số cải cách hành chính", True), ("Nhật ký kiểm toán", True)],
         ),
     ],
 )

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from reform import api
+
+urlpatterns = [
+    path("index/frameworks/", api.Frameworks.as_view(), name="api-index-frameworks"),
+    path(
+        "index/frameworks/<slug:code>/", api.FrameworkExport.as_view(), name="api-index-framework"
+    ),
+    path("index/rounds/", api.Rounds.as_view(), name="api-index-rounds"),
+    path("index/rounds/<slug:code>/", api.RoundDetail.as_view(), name="api-index-round"),
+    path("index/rounds/<slug:code>/results/", api.Results.as_view(), name="api-index-results"),
+    path("index/rounds/<slug:code>/scores/", api.Scores.as_view(), name="api-index-scores"),
+    path(
+        "index/rounds/<slug:code>/scores/<str:unit_code>/<str:criterion_code>/",
+        api.SelfScore.as_view(),
+        name="api-index-self-score",
+    ),
+    path(
+        "index/rounds/<slug:code>/survey-values/<str:unit_code>/<str:criterion_code>/",
+        api.SurveyValue.as_view(),
+        name="api-index-survey-value",
+    ),
+    path("index/scores/<int:pk>/appraisal/", api.Appraisal.as_view(), name="api-index-appraisal"),
+    path(
+        "index/scores/<int:pk>/evidence/", api.EvidenceUpload.as_view(), name="api-index-evidence"
+    ),
+]

@@ -1,0 +1,25 @@
+"""The reform demo loads on top of the analysis demo, ranks the communes, and is idempotent."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from reform.models import Score, SurveyPoints
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_reform_demo_ranks_the_demo_communes(celery_worker, settings, tmp_path):
+    call_command("load_demo", transactions=600)
+    call_command("load_reform_demo")
+    scores = Score.objects.count()
+    call_command("load_reform_demo")
+
+    client = Client()
+    client.login(username="lanhdao", password="hailong-demo")
+    page = client.get("/index/cchc-xa-2026/")
+
+    assert Score.objects.count() == scores > 0
+    assert SurveyPoints.objects.count() == 8 * 6
+    assert page.status_code == 200
+    assert page.content.decode().count('data-unit="X') == 8
