@@ -84,11 +84,9 @@ class TransactionInput(serializers.Serializer):
     of this contract: any extra key is ignored and never stored."""
 
     external_id = serializers.CharField(max_length=100)
-    unit = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=AdministrativeUnit.objects.all(),
-        error_messages={"does_not_exist": _("No administrative unit with code {value}.")},
-    )
+    # A code, resolved in validate_unit: from the batch's one query when the view passes
+    # ``units`` in the context, else with one query of its own.
+    unit = serializers.CharField(max_length=64)
     procedure = serializers.CharField(max_length=64)
     sector = serializers.CharField(max_length=64)
     channel = serializers.ChoiceField(
@@ -97,12 +95,18 @@ class TransactionInput(serializers.Serializer):
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
 
-    def validate_unit(self, unit: AdministrativeUnit) -> AdministrativeUnit:
+    def validate_unit(self, code: str) -> AdministrativeUnit:
+        units = self.context.get("units")
+        unit = (
+            units.get(code)
+            if units is not None
+            else AdministrativeUnit.objects.filter(code=code).first()
+        )
         # A person registers only in their scope; outside it reads as an unknown code.
         scope = self.context.get("scope")
-        if scope is not None and unit.pk not in scope:
+        if unit is None or (scope is not None and unit.pk not in scope):
             raise serializers.ValidationError(
-                _("No administrative unit with code {value}.").format(value=unit.code)
+                _("No administrative unit with code {value}.").format(value=code)
             )
         return unit
 
@@ -212,9 +216,16 @@ class TransactionBatchView(APIView):
     def post(self, request: Request) -> ApiResponse:
         batch = TransactionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
+        raws = batch.validated_data["transactions"]
+        codes = {str(raw.get("unit")) for raw in raws}
+        # One query for the batch's units instead of one per item.
+        context = {
+            **_context(request),
+            "units": {u.code: u for u in AdministrativeUnit.objects.filter(code__in=codes)},
+        }
         items, errors = [], {}
-        for index, raw in enumerate(batch.validated_data["transactions"]):
-            payload = TransactionInput(data=raw, context=_context(request))
+        for index, raw in enumerate(raws):
+            payload = TransactionInput(data=raw, context=context)
             if payload.is_valid():
                 items.append(payload.item())
             else:

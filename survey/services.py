@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-import importlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +21,15 @@ from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
-from questionnaires.selectors import version_current
-from survey.answers import FieldErrors, answers_clean, value_normalise
+from questionnaires.selectors import version_current, version_current_lean
+from survey.answers import (
+    CompiledDefinition,
+    FieldErrors,
+    answers_clean,
+    definition_compile,
+    definition_compiled,
+    value_normalise,
+)
 from survey.models import (
     ApiClient,
     Campaign,
@@ -179,7 +185,6 @@ def _expiry(
     return campaign, now + dt.timedelta(days=days)
 
 
-@transaction.atomic
 def transactions_register(
     *, items: Sequence[TransactionData], client: ApiClient | None = None
 ) -> list[Registration]:
@@ -187,25 +192,53 @@ def transactions_register(
 
     Idempotent on external_id: a known id returns its first registration unchanged
     (``created`` False), whatever the rest of the item says. A batch is all or nothing:
-    a validation error or a conflict writes nothing. Safe against a concurrent call with
-    the same ids: inserts ignore conflicts and the stored rows are read back.
+    a validation error or a conflict writes nothing. New rows go in with one INSERT per
+    table; a concurrent call that registers one of the same ids first makes the insert
+    hit the unique constraint: this call's transaction rolls back whole and runs again,
+    now reading that registration as known (or refusing it if another system owns it).
     """
     if len(items) > BATCH_LIMIT:
         raise ValidationError(_("At most %(n)s transactions per batch.") % {"n": BATCH_LIMIT})
+    try:
+        return _register(items, client)
+    except IntegrityError:
+        return _register(items, client)
+
+
+def _stored(ids: list[str]) -> dict[str, ServiceTransaction]:
+    # The versions' definitions (and questionnaires' drafts) are large JSON documents
+    # that a registration never reads: left out of the join.
+    return {
+        t.external_id: t
+        for t in ServiceTransaction.objects.filter(external_id__in=ids)
+        .select_related("invitation__version__questionnaire", "unit")
+        .defer("invitation__version__definition", "invitation__version__questionnaire__draft")
+    }
+
+
+def _outside(
+    items: Sequence[TransactionData], client: ApiClient, parents: dict[int, int | None]
+) -> list[str]:
+    """External ids of items whose unit is not in the client's units or below them."""
+    roots = set(client.units.values_list("id", flat=True))
+    inside: dict[int, bool] = {}
+    outside = []
+    for item in items:
+        unit_id = item.unit.pk
+        if unit_id not in inside:
+            inside[unit_id] = not roots.isdisjoint(unit_ancestors(unit_id, parents))
+        if not inside[unit_id]:
+            outside.append(item.external_id)
+    return outside
+
+
+@transaction.atomic
+def _register(items: Sequence[TransactionData], client: ApiClient | None) -> list[Registration]:
     ids = [item.external_id for item in items]
     parents = unit_parents()
-    allowed = api_client_unit_ids(client, parents) if client else None
-    outside = [i.external_id for i in items if allowed is not None and i.unit.pk not in allowed]
+    outside = _outside(items, client, parents) if client else []
     if outside:
         raise TransactionConflict(outside)
-
-    def stored() -> dict[str, ServiceTransaction]:
-        return {
-            t.external_id: t
-            for t in ServiceTransaction.objects.filter(external_id__in=ids).select_related(
-                "invitation__version__questionnaire", "unit"
-            )
-        }
 
     def foreign(rows: dict[str, ServiceTransaction]) -> list[str]:
         # Staff (no client) may read back any registration; a client only its own.
@@ -213,13 +246,13 @@ def transactions_register(
             return []
         return sorted(eid for eid, t in rows.items() if t.client_id != client.pk)
 
-    existing = stored()
+    existing = _stored(ids)
     if foreign(existing):
         raise TransactionConflict(foreign(existing))
 
     versions: dict[str, QuestionnaireVersion] = {}
     errors: dict[int, dict[str, list[str]]] = {}
-    new: dict[str, tuple[TransactionData, QuestionnaireVersion]] = {}
+    new: dict[str, tuple[ServiceTransaction, QuestionnaireVersion]] = {}
     # An id repeated with the same data is a harmless repeat; repeated with other data,
     # one of the two transactions would be silently dropped, so the batch is refused.
     first: dict[str, tuple[int, TransactionData]] = {}
@@ -239,7 +272,7 @@ def transactions_register(
             continue
         code = item.questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
         if code not in versions:
-            version = version_current(questionnaire_code=code)
+            version = version_current_lean(questionnaire_code=code)
             if version is None:
                 raise ValidationError(
                     {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
@@ -255,73 +288,64 @@ def transactions_register(
             client=client,
         )
         try:
-            # Uniqueness is settled by the insert below, not one query per row.
-            record.full_clean(validate_unique=False)
+            # Uniqueness is settled by the insert below, not one query per row; the unit
+            # and client are objects already read, not looked up again per row.
+            record.full_clean(exclude=["unit", "client"], validate_unique=False)
         except ValidationError as error:
             errors[index] = error.message_dict
             continue
-        new[item.external_id] = (item, versions[code])
+        new[item.external_id] = (record, versions[code])
     if errors:
         raise TransactionsInvalid(errors)
 
-    now = timezone.now()
     if new:
-        ServiceTransaction.objects.bulk_create(
-            [
-                ServiceTransaction(
-                    external_id=item.external_id,
-                    unit=item.unit,
-                    procedure_code=item.procedure_code,
-                    sector=item.sector,
-                    channel=item.channel,
-                    completed_at=item.completed_at,
-                    client=client,
-                )
-                for item, _version in new.values()
-            ],
-            ignore_conflicts=True,
-        )
-        rows = stored()
-        if foreign(rows):  # another system registered one of the ids meanwhile
-            raise TransactionConflict(foreign(rows))
+        now = timezone.now()
+        for record, _version in new.values():
+            record.registered_at = now
+        # Without ignore_conflicts: PostgreSQL returns the new ids, and an id registered
+        # meanwhile raises IntegrityError (see transactions_register).
+        ServiceTransaction.objects.bulk_create([record for record, _version in new.values()])
         campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
         invitations = []
-        for external_id, (item, version) in new.items():
-            record = rows[external_id]
-            if hasattr(record, "invitation"):
-                continue
+        for record, version in new.values():
             campaign, expires_at = _expiry(
                 version=version,
-                unit_id=item.unit.pk,
+                unit_id=record.unit_id,
                 parents=parents,
                 campaigns=campaigns,
                 now=now,
             )
-            invitations.append(
-                Invitation(
-                    token=token_new(),
-                    kind=Invitation.Kind.TRANSACTION,
-                    transaction=record,
-                    campaign=campaign,
-                    version=version,
-                    unit_id=item.unit.pk,
-                    sector=item.sector,
-                    channel=item.channel,
-                    expires_at=expires_at,
-                )
+            invitation = Invitation(
+                token=token_new(),
+                kind=Invitation.Kind.TRANSACTION,
+                transaction=record,
+                campaign=campaign,
+                version=version,
+                unit=record.unit,
+                sector=record.sector,
+                channel=record.channel,
+                expires_at=expires_at,
+                created_at=now,
             )
-        Invitation.objects.bulk_create(invitations, ignore_conflicts=True)
-        ours = {i.token for i in invitations}
-        existing = stored()
-    else:
-        ours = set()
+            invitations.append(invitation)
+            record.invitation = invitation
+        Invitation.objects.bulk_create(invitations)
+        if not connection.features.can_return_rows_from_bulk_insert:
+            # SQLite before 3.35 gives no ids back: read them (tests, the embedded demo).
+            stored = _stored([eid for eid in new])
+            for eid, (record, _version) in new.items():
+                record.pk = stored[eid].pk
+                record.invitation.pk = stored[eid].invitation.pk
     results = []
     seen: set[str] = set()
     for item in items:
-        record = existing[item.external_id]
-        created = record.invitation.token in ours and item.external_id not in seen
+        if item.external_id in new and item.external_id not in seen:
+            record = new[item.external_id][0]
+            results.append(Registration(record, record.invitation, created=True))
+        else:
+            record = existing.get(item.external_id) or new[item.external_id][0]
+            results.append(Registration(record, record.invitation, created=False))
         seen.add(item.external_id)
-        results.append(Registration(record, record.invitation, created=created))
     return results
 
 
@@ -434,28 +458,47 @@ def draft_save(*, invitation: Invitation, answers: dict[str, Any], section: str)
     return draft
 
 
-def answers_scrub(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
+def answers_scrub(
+    definition: Definition | CompiledDefinition, answers: dict[str, Any]
+) -> dict[str, Any]:
     """Free text with phone numbers, ID numbers or emails typed in is redacted."""
-    text_codes = {
-        q["code"] for q in iter_questions(definition) if q.get("type") in {"text", "long_text"}
-    }
+    text_codes = (
+        definition.text_codes
+        if isinstance(definition, CompiledDefinition)
+        else {
+            q["code"] for q in iter_questions(definition) if q.get("type") in {"text", "long_text"}
+        }
+    )
     return {
         code: scrub_text(value) if code in text_codes and isinstance(value, str) else value
         for code, value in answers.items()
     }
 
 
-def calculated_values(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
-    """The definition's calculated values, when the questionnaires app provides them."""
+def calculated_values(
+    definition: Definition | CompiledDefinition, answers: dict[str, Any]
+) -> dict[str, Any]:
+    """The definition's calculated values; empty when a formula fails."""
+    plan = (
+        definition if isinstance(definition, CompiledDefinition) else definition_compile(definition)
+    )
     try:
-        module = importlib.import_module("questionnaires.calculations")
-    except ModuleNotFoundError:
-        return {}
-    try:
-        return dict(module.calculations_evaluate(definition, answers))
+        return plan.calculated(answers)
     except Exception:  # a broken formula must not lose the citizen's answer
         logger.exception("calculated values failed")
         return {}
+
+
+def version_compiled(version: QuestionnaireVersion) -> CompiledDefinition:
+    """The version's compiled definition; the definition column is read on a miss only
+    (callers may defer it: published versions are immutable, keyed by content hash)."""
+
+    def load() -> Definition:
+        if "definition" in version.__dict__:
+            return version.definition
+        return QuestionnaireVersion.objects.values_list("definition", flat=True).get(pk=version.pk)
+
+    return definition_compiled(version.content_hash, load)
 
 
 @dataclass(frozen=True)
@@ -468,7 +511,8 @@ def _replay(token: str, idempotency_key: str | None) -> Submission | None:
     if not idempotency_key:
         return None
     earlier = (
-        Response.objects.select_related("invitation")
+        Response.objects.select_related("invitation", "version__questionnaire", "unit")
+        .defer("version__definition", "version__questionnaire__draft")
         .filter(idempotency_key=idempotency_key)
         .first()
     )
@@ -479,7 +523,6 @@ def _replay(token: str, idempotency_key: str | None) -> Submission | None:
     return Submission(earlier, replayed=True)
 
 
-@transaction.atomic
 def response_submit_idempotent(
     *,
     token: str,
@@ -494,11 +537,43 @@ def response_submit_idempotent(
     any of them nothing is written. The invitation row is locked (SELECT … FOR UPDATE) so
     two concurrent submissions on one link are serialised: the second sees it used. A
     retry with the Idempotency-Key of a stored response returns that response.
+
+    The common path is five statements (BEGIN, the locked link joined with its version
+    and unit, INSERT, UPDATE, COMMIT). An Idempotency-Key is looked up only when it is
+    needed: when the link is already answered (a retry), or when the insert hits the
+    key's unique constraint (a key used for another link) — then the whole transaction
+    has rolled back, so the rejected call wrote nothing.
     """
-    replay = _replay(token, idempotency_key)
-    if replay:
-        return replay
-    invitation = Invitation.objects.select_for_update().get(token=token)
+    try:
+        return _submit(
+            token=token,
+            answers=answers,
+            source=source,
+            idempotency_key=idempotency_key,
+            client_hash=client_hash,
+        )
+    except IntegrityError:
+        replay = _replay(token, idempotency_key)
+        if replay:
+            return replay
+        raise SurveyClosed("used") from None
+
+
+@transaction.atomic
+def _submit(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str,
+    idempotency_key: str | None,
+    client_hash: str,
+) -> Submission:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("version__questionnaire", "unit")
+        .defer("version__definition", "version__questionnaire__draft")
+        .get(token=token)
+    )
     if invitation.completed_at is not None:
         # A retry that lost the race against its own first attempt.
         replay = _replay(token, idempotency_key)
@@ -509,11 +584,12 @@ def response_submit_idempotent(
         campaign = Campaign.objects.select_for_update().get(pk=invitation.campaign_id)
         if quota_reached(campaign, invitation.unit_id):
             raise SurveyClosed("quota")
-    version = QuestionnaireVersion.objects.get(pk=invitation.version_id)
-    cleaned, errors = answers_clean(version.definition, answers)
+    version = invitation.version
+    plan = version_compiled(version)
+    cleaned, errors = answers_clean(plan, answers)
     if errors:
         raise AnswersInvalid(errors)
-    cleaned = answers_scrub(version.definition, cleaned)
+    cleaned = answers_scrub(plan, cleaned)
     digest = answers_hash(cleaned)
     now = timezone.now()
     if (
@@ -539,18 +615,18 @@ def response_submit_idempotent(
             }.items()
             if v
         }
-    unit_id, sector, channel = invitation.unit_id, invitation.sector, invitation.channel
-    if unit_id is None and invitation.transaction_id:  # links made before 0002
-        record = ServiceTransaction.objects.get(pk=invitation.transaction_id)
-        unit_id, sector, channel = record.unit_id, record.sector, record.channel
+    unit, sector, channel = invitation.unit, invitation.sector, invitation.channel
+    if unit is None and invitation.transaction_id:  # links made before 0002
+        record = ServiceTransaction.objects.select_related("unit").get(pk=invitation.transaction_id)
+        unit, sector, channel = record.unit, record.sector, record.channel
     response = Response(
         invitation=invitation,
         version=version,
-        unit_id=unit_id,
+        unit=unit,
         sector=sector,
         channel=channel or "web",
         answers=cleaned,
-        calculated=calculated_values(version.definition, cleaned),
+        calculated=calculated_values(plan, cleaned),
         profile=profile,
         submitted_at=now,
         source=source,
@@ -558,14 +634,14 @@ def response_submit_idempotent(
         client_hash=client_hash,
         answers_hash=digest,
     )
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        raise SurveyClosed("used") from None
+    # No savepoint: a unique-constraint error aborts this whole transaction (nothing was
+    # written before the insert) and response_submit_idempotent sorts out why.
+    response.save(force_insert=True)
     invitation.completed_at = now
-    invitation.save(update_fields=["completed_at"])
-    ResponseDraft.objects.filter(invitation=invitation).delete()
+    Invitation.objects.filter(pk=invitation.pk).update(completed_at=now)
+    if invitation.started_at is not None:
+        # draft_save stamps started_at with the draft's first save: no stamp, no draft.
+        ResponseDraft.objects.filter(invitation=invitation).delete()
     if invitation.kind == Invitation.Kind.FIRM and source in {Source.FORM, Source.API}:
         # In this transaction: the receipt goes out even if the broker is down right now.
         outbox_enqueue(FIRM_RECEIPT_TASK, invitation.pk)
