@@ -290,7 +290,7 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
     reference = (before.requests_per_second + after.requests_per_second) / 2
     print()
     print(
-        f"gunicorn {args.workers} workers, concurrency {args.concurrency} "
+        f"gunicorn {args.workers} workers × {args.threads} threads, concurrency {args.concurrency} "
         f"(batches {args.batch_concurrency}), {os.cpu_count()} cores, "
         f"database {urlsplit(args.database_url).path.lstrip('/')}, "
         f"cache {'Redis' if args.redis_url else 'local memory'}"
@@ -326,6 +326,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="", help="cache for rate limits (default: none)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (gthread when > 1)"
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-concurrency", type=int, default=4)
     parser.add_argument("--healthz", type=int, default=4000, help="requests per healthz phase")
@@ -356,6 +359,7 @@ def main() -> None:
             "config.wsgi",
             "--workers",
             str(args.workers),
+            *(["--threads", str(args.threads)] if args.threads > 1 else []),
             "--bind",
             f"127.0.0.1:{args.port}",
             "--log-level",

@@ -559,6 +559,26 @@ def response_submit_idempotent(
         raise SurveyClosed("used") from None
 
 
+# What a submission reads of the link, its version and unit; the version's definition
+# comes from the compiled cache (and the questionnaire's draft is never needed).
+_SUBMIT_FIELDS = (
+    "token",
+    "kind",
+    "transaction_id",
+    "firm_id",
+    "campaign_id",
+    "unit__code",
+    "sector",
+    "channel",
+    "expires_at",
+    "completed_at",
+    "started_at",
+    "version__number",
+    "version__content_hash",
+    "version__questionnaire__code",
+)
+
+
 @transaction.atomic
 def _submit(
     *,
@@ -571,7 +591,7 @@ def _submit(
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("version__questionnaire", "unit")
-        .defer("version__definition", "version__questionnaire__draft")
+        .only(*_SUBMIT_FIELDS)
         .get(token=token)
     )
     if invitation.completed_at is not None:
