@@ -38,7 +38,7 @@ from survey.auth import (
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
 from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
-from survey.privacy import client_hash, request_rate_limited
+from survey.privacy import client_hash, request_retry_after
 from survey.selectors import invitation_by_token, responses_filter
 from survey.services import (
     BATCH_LIMIT,
@@ -67,6 +67,22 @@ CLOSED = {
 def closed_reply(reason: str) -> ApiResponse:
     code, message = CLOSED[reason]
     return ApiResponse({"detail": message, "reason": reason}, status=code)
+
+
+def limited_reply(request: Request, scope: str, *, token: str = "") -> ApiResponse | None:
+    """429 with Retry-After when this caller (its API key, else its address) or this
+    survey link is over its rate (survey.privacy.request_retry_after); else None."""
+    client = api_client_of(request)
+    wait = request_retry_after(
+        request._request, scope, token=token, api_key=f"client:{client.pk}" if client else ""
+    )
+    if not wait:
+        return None
+    return ApiResponse(
+        {"detail": _("Too many requests; try again in %(n)s seconds.") % {"n": wait}},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def unknown_reply() -> ApiResponse:
@@ -198,6 +214,9 @@ class TransactionRegisterView(APIView):
     permission_classes = [IsApiClientOrRawAnswers]
 
     def post(self, request: Request) -> ApiResponse:
+        limited = limited_reply(request, "register")
+        if limited:
+            return limited
         payload = TransactionInput(data=request.data, context=_context(request))
         payload.is_valid(raise_exception=True)
         result = _register(request, [payload.item()])
@@ -214,6 +233,9 @@ class TransactionBatchView(APIView):
     permission_classes = [IsApiClientOrRawAnswers]
 
     def post(self, request: Request) -> ApiResponse:
+        limited = limited_reply(request, "register")
+        if limited:
+            return limited
         batch = TransactionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
         raws = batch.validated_data["transactions"]
@@ -294,6 +316,27 @@ class ResponseOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
+_SUBMITTED_AT = serializers.DateTimeField()
+
+
+def response_output(response: Any) -> dict[str, Any]:
+    """ResponseOutput's representation of one response, built directly: the submission
+    path runs it for every answer, and a serializer's field machinery costs more than
+    the dictionary."""
+    return {
+        "id": response.pk,
+        "questionnaire": response.version.questionnaire.code,
+        "version": response.version.number,
+        "unit": response.unit.code,
+        "sector": response.sector,
+        "channel": response.channel,
+        "source": response.source,
+        "answers": response.answers,
+        "calculated": response.calculated,
+        "submitted_at": _SUBMITTED_AT.to_representation(response.submitted_at),
+    }
+
+
 class ResponseFilter(serializers.Serializer):
     questionnaire = serializers.SlugField(required=False)
     version = serializers.IntegerField(required=False, min_value=1)
@@ -320,11 +363,10 @@ class ResponsesView(ListAPIView):
         return raw_answers_scope(self.request).filter(responses_filter(**filters.validated_data))
 
     def post(self, request: Request) -> ApiResponse:
-        if request_rate_limited(request._request, "submit"):
-            return ApiResponse(
-                {"detail": _("Too many submissions; try again in a minute.")},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
+        token = request.data.get("token") if isinstance(request.data, dict) else None
+        limited = limited_reply(request, "submit", token=str(token or "")[:64])
+        if limited:
+            return limited
         payload = ResponseInput(data=request.data)
         payload.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
@@ -348,7 +390,7 @@ class ResponsesView(ListAPIView):
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         return ApiResponse(
-            ResponseOutput(submission.response).data,
+            response_output(submission.response),
             status=status.HTTP_200_OK if submission.replayed else status.HTTP_201_CREATED,
         )
 

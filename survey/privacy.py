@@ -4,6 +4,7 @@ data typed into free text, and rate limits kept in the Django cache."""
 import hashlib
 import hmac
 import json
+import math
 import re
 import time
 from typing import Any
@@ -31,11 +32,16 @@ def keyed_hash(value: str, *, purpose: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The sender's address; behind a trusted proxy, the left-most forwarded one."""
-    if settings.SURVEY_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    """The sender's address. Behind SURVEY_TRUSTED_PROXIES proxies, the X-Forwarded-For
+    entry the outermost of them appended: each proxy appends the address it received
+    from, so entries further left are whatever the client chose to send."""
+    hops = settings.SURVEY_TRUSTED_PROXIES
+    if hops > 0:
+        forwarded = [
+            a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+        ]
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded[max(len(forwarded) - hops, 0)]
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -61,23 +67,34 @@ _local_counts = LocMemCache("survey-rate-limits", {"OPTIONS": {"MAX_ENTRIES": 10
 cache_breaker = Breaker("Rate-limit cache (Redis)")
 
 
-def rate_limited(*, scope: str, key: str, limit: int, seconds: int) -> bool:
-    """Count one hit in a fixed window; True when the window already had ``limit`` hits.
+def rate_retry_after(*, scope: str, key: str, limit: int, seconds: int) -> int:
+    """Count one hit in a fixed window; 0 when allowed, else the seconds until the window
+    ends (the Retry-After a refused caller gets).
 
     A fixed window is coarse but needs only the cache's atomic ``incr`` (Redis in
     production), and a burst of twice the limit at a window edge is harmless here.
     The limit fails open: a cache error switches to a per-process count for a while.
     """
     if limit <= 0:
-        return False
-    window = int(time.time() // seconds)
+        return 0
+    now = time.time()
+    window = int(now // seconds)
     cache_key = f"survey:rl:{scope}:{key}:{window}"
+    count = None
     if not cache_breaker.is_open:
         try:
-            return _count(cache, cache_key, seconds) > limit
+            count = _count(cache, cache_key, seconds)
         except Exception as error:  # any backend, any failure: the answer goes first
             cache_breaker.trip(error)
-    return _count(_local_counts, cache_key, seconds) > limit
+    if count is None:
+        count = _count(_local_counts, cache_key, seconds)
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((window + 1) * seconds - now))
+
+
+def rate_limited(*, scope: str, key: str, limit: int, seconds: int) -> bool:
+    return rate_retry_after(scope=scope, key=key, limit=limit, seconds=seconds) > 0
 
 
 def _count(store: BaseCache, cache_key: str, seconds: int) -> int:
@@ -96,6 +113,32 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[:1] or "m"]
 
 
-def request_rate_limited(request: HttpRequest, scope: str) -> bool:
+def _scope_retry_after(scope: str, key: str) -> int:
     limit, seconds = parse_rate(settings.SURVEY_RATE_LIMITS.get(scope, "0/m"))
-    return rate_limited(scope=scope, key=client_hash(request), limit=limit, seconds=seconds)
+    return rate_retry_after(scope=scope, key=key, limit=limit, seconds=seconds)
+
+
+def request_retry_after(
+    request: HttpRequest, scope: str, *, token: str = "", api_key: str = ""
+) -> int:
+    """Seconds a caller must wait (0: go ahead), counting this request once per key.
+
+    Who is counted: a system calling with an API key by its key (``api_key``, the rate
+    "api_key"), never by its address, so one-stop shops and kiosks behind one office
+    address do not share a budget; anyone else by address (the rate ``scope``, loose
+    enough for a commune office of people behind one address). A survey link is also
+    counted on its own (``token``, the rate "<scope>_token"): that is the tight limit
+    against hammering one link, and it does not depend on the address at all.
+    """
+    waits = []
+    if token:
+        waits.append(_scope_retry_after(f"{scope}_token", keyed_hash(token, purpose="token")))
+    if api_key:
+        waits.append(_scope_retry_after("api_key", api_key))
+    else:
+        waits.append(_scope_retry_after(scope, client_hash(request)))
+    return max(waits)
+
+
+def request_rate_limited(request: HttpRequest, scope: str) -> bool:
+    return request_retry_after(request, scope) > 0

@@ -32,7 +32,7 @@ from survey.imports import (
     template_filename,
 )
 from survey.models import Campaign, ImportBatch, Invitation, ResponseDraft
-from survey.privacy import client_hash, request_rate_limited
+from survey.privacy import client_hash, request_retry_after
 from survey.qr import qr_png, qr_svg
 from survey.selectors import import_batches_visible, invitation_by_token
 from survey.services import (
@@ -219,8 +219,11 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         # A bot filled the invisible field: say thanks, store nothing.
         logger.info("survey honeypot triggered on invitation %s", invitation.pk)
         return redirect("survey:thanks", token=token)
-    if request_rate_limited(request, "submit"):
-        return _closed(request, "limited")
+    wait = request_retry_after(request, "submit", token=token)
+    if wait:
+        reply = _closed(request, "limited")
+        reply["Retry-After"] = str(wait)
+        return reply
 
     section_code = request.POST.get("_section")
     if section_code is None or section_code not in by_code:
@@ -340,8 +343,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get(HONEYPOT):
             return redirect("home")
-        if request_rate_limited(request, "open"):
-            return _closed(request, "limited")
+        wait = request_retry_after(request, "open")
+        if wait:
+            reply = _closed(request, "limited")
+            reply["Retry-After"] = str(wait)
+            return reply
         unit = AdministrativeUnit.objects.filter(
             pk__in=[u["unit"].pk for u in units], code=request.POST.get("unit", "")
         ).first()
