@@ -240,8 +240,6 @@ class Invitation(models.Model):
     last_contact_at = models.DateTimeField(null=True, blank=True)
     # When the firm was sent the "we received your answer" e-mail (once).
     receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
-    # Keyed hash of the address that opened an open link (never the address itself).
-    client_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "completed_at"])]
@@ -350,8 +348,8 @@ class Response(models.Model):
     # SHA-256 of the import row's identity: re-importing a row is a no-op.
     import_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
-    # Keyed hash of the sender's address and of the answers, for duplicate detection.
-    client_hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the cleaned answers (import duplicates). Nothing here can lead back to
+    # the sender's address: open-link duplicate checks live in the cache for a while.
     answers_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Privacy and abuse controls: keyed hashes instead of addresses, scrubbing of personal
-data typed into free text, and rate limits kept in the Django cache."""
+data typed into free text, and rate limits and open-link duplicate checks kept in the
+Django cache (short-lived: nothing stored with an answer can lead back to an address)."""
 
 import hashlib
 import hmac
@@ -91,6 +92,41 @@ def rate_retry_after(*, scope: str, key: str, limit: int, seconds: int) -> int:
     if count <= limit:
         return 0
     return max(1, math.ceil((window + 1) * seconds - now))
+
+
+def _duplicate_key(*, version_id: int, client_hash: str, digest: str) -> str:
+    # One keyed hash over all three: the entry holds neither the sender's hash nor the
+    # answers' hash, so it cannot be joined to a stored response's answers_hash.
+    marker = keyed_hash(f"{version_id}:{client_hash}:{digest}", purpose="duplicate")
+    return f"survey:dup:{marker}"
+
+
+def duplicate_claim(*, version_id: int, client_hash: str, digest: str) -> bool:
+    """Note that this sender sent these answers to this version; False when it already
+    did within SURVEY_DUPLICATE_WINDOW_HOURS (the entry expires then).
+
+    Fails open: with the cache (Redis) unreachable the answer is taken — a duplicate
+    costs less than a lost answer, and the breaker keeps a dead Redis from slowing
+    every submission.
+    """
+    if cache_breaker.is_open:
+        return True
+    key = _duplicate_key(version_id=version_id, client_hash=client_hash, digest=digest)
+    try:
+        return bool(cache.add(key, 1, timeout=settings.SURVEY_DUPLICATE_WINDOW_HOURS * 3600))
+    except Exception as error:
+        cache_breaker.trip(error)
+        return True
+
+
+def duplicate_release(*, version_id: int, client_hash: str, digest: str) -> None:
+    """Forget a claim whose answer was not stored after all (its transaction failed)."""
+    if cache_breaker.is_open:
+        return
+    try:
+        cache.delete(_duplicate_key(version_id=version_id, client_hash=client_hash, digest=digest))
+    except Exception as error:
+        cache_breaker.trip(error)
 
 
 def rate_limited(*, scope: str, key: str, limit: int, seconds: int) -> bool:

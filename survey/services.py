@@ -40,7 +40,7 @@ from survey.models import (
     ServiceTransaction,
     Source,
 )
-from survey.privacy import answers_hash, scrub_text
+from survey.privacy import answers_hash, duplicate_claim, duplicate_release, scrub_text
 from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, unit_subtree_ids
 
 logger = logging.getLogger(__name__)
@@ -418,9 +418,7 @@ def open_units(campaign: Campaign) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def open_invitation_create(
-    *, campaign: Campaign, unit: AdministrativeUnit, client_hash: str
-) -> Invitation:
+def open_invitation_create(*, campaign: Campaign, unit: AdministrativeUnit) -> Invitation:
     """A personal link for one visitor of an open link. Raises SurveyClosed('quota')."""
     if not campaign.is_active or campaign.mode != Campaign.Mode.OPEN:
         raise SurveyClosed("expired")
@@ -437,7 +435,6 @@ def open_invitation_create(
         unit=unit,
         channel="web",
         expires_at=timezone.now() + dt.timedelta(days=campaign.token_ttl_days),
-        client_hash=client_hash,
     )
 
 
@@ -612,17 +609,42 @@ def _submit(
     cleaned = answers_scrub(plan, cleaned)
     digest = answers_hash(cleaned)
     now = timezone.now()
-    if (
-        invitation.kind == Invitation.Kind.OPEN
-        and client_hash
-        and Response.objects.filter(
-            version_id=version.pk,
-            client_hash=client_hash,
-            answers_hash=digest,
-            submitted_at__gte=now - dt.timedelta(hours=settings.SURVEY_DUPLICATE_WINDOW_HOURS),
-        ).exists()
-    ):
+    # Open links: the same answers from the same sender within the window are refused.
+    # The check lives in the cache, never on the response (survey.privacy).
+    claim = (
+        {"version_id": version.pk, "client_hash": client_hash, "digest": digest}
+        if invitation.kind == Invitation.Kind.OPEN and client_hash
+        else None
+    )
+    if claim and not duplicate_claim(**claim):
         raise SurveyClosed("duplicate")
+    try:
+        return _store(
+            invitation=invitation,
+            plan=plan,
+            cleaned=cleaned,
+            digest=digest,
+            now=now,
+            source=source,
+            idempotency_key=idempotency_key,
+        )
+    except BaseException:
+        if claim:
+            duplicate_release(**claim)
+        raise
+
+
+def _store(
+    *,
+    invitation: Invitation,
+    plan: CompiledDefinition,
+    cleaned: dict[str, Any],
+    digest: str,
+    now: dt.datetime,
+    source: str,
+    idempotency_key: str | None,
+) -> Submission:
+    version = invitation.version
     profile: dict[str, str] = {}
     if invitation.firm_id:
         firm = invitation.firm
@@ -651,7 +673,6 @@ def _submit(
         submitted_at=now,
         source=source,
         idempotency_key=idempotency_key or None,
-        client_hash=client_hash,
         answers_hash=digest,
     )
     # No savepoint: a unique-constraint error aborts this whole transaction (nothing was

@@ -353,9 +353,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         ).first()
         if unit is not None:
             try:
-                invitation = open_invitation_create(
-                    campaign=campaign, unit=unit, client_hash=client_hash(request)
-                )
+                invitation = open_invitation_create(campaign=campaign, unit=unit)
             except SurveyClosed as closed:
                 return _closed(request, closed.reason)
             return redirect("survey:form", token=invitation.token)
