@@ -192,17 +192,21 @@ def transactions_register(
 
     Idempotent on external_id: a known id returns its first registration unchanged
     (``created`` False), whatever the rest of the item says. A batch is all or nothing:
-    a validation error or a conflict writes nothing. New rows go in with one INSERT per
-    table; a concurrent call that registers one of the same ids first makes the insert
-    hit the unique constraint: this call's transaction rolls back whole and runs again,
-    now reading that registration as known (or refusing it if another system owns it).
+    a validation error or a conflict writes nothing.
+
+    New ids are the common case, so the first attempt does not look for known ones: it
+    inserts, one INSERT per table. A known id (a retry, or a concurrent call that
+    registered it first) makes the insert hit the unique constraint, which rolls this
+    call's transaction back whole; so does a refused item, which may be a known id whose
+    repeated data no longer validates. The second attempt reads the known ids first and
+    settles each as before: returned unchanged, or refused if another system owns it.
     """
     if len(items) > BATCH_LIMIT:
         raise ValidationError(_("At most %(n)s transactions per batch.") % {"n": BATCH_LIMIT})
     try:
-        return _register(items, client)
-    except IntegrityError:
-        return _register(items, client)
+        return _register(items, client, look_first=False)
+    except (IntegrityError, ValidationError, TransactionsInvalid):
+        return _register(items, client, look_first=True)
 
 
 def _stored(ids: list[str]) -> dict[str, ServiceTransaction]:
@@ -233,7 +237,9 @@ def _outside(
 
 
 @transaction.atomic
-def _register(items: Sequence[TransactionData], client: ApiClient | None) -> list[Registration]:
+def _register(
+    items: Sequence[TransactionData], client: ApiClient | None, *, look_first: bool
+) -> list[Registration]:
     ids = [item.external_id for item in items]
     parents = unit_parents()
     outside = _outside(items, client, parents) if client else []
@@ -246,7 +252,7 @@ def _register(items: Sequence[TransactionData], client: ApiClient | None) -> lis
             return []
         return sorted(eid for eid, t in rows.items() if t.client_id != client.pk)
 
-    existing = _stored(ids)
+    existing = _stored(ids) if look_first else {}
     if foreign(existing):
         raise TransactionConflict(foreign(existing))
 
