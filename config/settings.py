@@ -204,6 +204,8 @@ SURVEY_RATE_LIMITS = {
     "api_key": env.str("SURVEY_RATE_API_KEY", default="3000/m"),
 }
 SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
+# A counter kiosk drops a survey nobody touched for this long (the next citizen comes).
+SURVEY_KIOSK_IDLE_SECONDS = env.int("SURVEY_KIOSK_IDLE_SECONDS", default=90)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file a message).

@@ -110,6 +110,8 @@ class TransactionInput(serializers.Serializer):
     )
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
+    # The counter it was completed at; a kiosk paired to it shows the survey.
+    counter = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
     def validate_unit(self, code: str) -> AdministrativeUnit:
         units = self.context.get("units")
@@ -142,6 +144,7 @@ class TransactionInput(serializers.Serializer):
             channel=data["channel"],
             completed_at=data["completed_at"],
             questionnaire_code=data.get("questionnaire"),
+            counter=data.get("counter", "").strip(),
         )
 
 
@@ -173,6 +176,8 @@ def registration_output(registration: Registration) -> dict[str, object]:
         "questionnaire": invitation.version.questionnaire.code,
         "version": invitation.version.number,
         "created": registration.created,
+        # True: the survey is on the counter's kiosk; else hand the citizen the receipt.
+        "kiosk": registration.kiosk,
     }
 
 

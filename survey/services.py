@@ -30,11 +30,13 @@ from survey.answers import (
     definition_compiled,
     value_normalise,
 )
+from survey.kiosks import kiosk_campaigns, kiosk_show, kiosk_version, kiosks_for
 from survey.models import (
     ApiClient,
     Campaign,
     CampaignQuota,
     Invitation,
+    Kiosk,
     Response,
     ResponseDraft,
     ServiceTransaction,
@@ -157,6 +159,8 @@ class TransactionData:
     channel: str
     completed_at: dt.datetime
     questionnaire_code: str | None = None
+    # The counter it was completed at: a kiosk paired to it shows the survey.
+    counter: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ class Registration:
     transaction: ServiceTransaction
     invitation: Invitation
     created: bool
+    kiosk: bool = False  # the survey is on the counter's kiosk now
 
 
 def _expiry(
@@ -312,8 +317,11 @@ def _register(
         # meanwhile raises IntegrityError (see transactions_register).
         ServiceTransaction.objects.bulk_create([record for record, _version in new.values()])
         campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
+        kiosks = _kiosks(items, new, parents)
         invitations = []
-        for record, version in new.values():
+        for external_id, (record, version) in new.items():
+            if external_id in kiosks:
+                version = kiosks[external_id][1] or version
             campaign, expires_at = _expiry(
                 version=version,
                 unit_id=record.unit_id,
@@ -336,23 +344,49 @@ def _register(
             invitations.append(invitation)
             record.invitation = invitation
         Invitation.objects.bulk_create(invitations)
+        for external_id, (kiosk, _version) in kiosks.items():
+            kiosk_show(kiosk, new[external_id][0].invitation)
         if not connection.features.can_return_rows_from_bulk_insert:
             # SQLite before 3.35 gives no ids back: read them (tests, the embedded demo).
             stored = _stored([eid for eid in new])
             for eid, (record, _version) in new.items():
                 record.pk = stored[eid].pk
                 record.invitation.pk = stored[eid].invitation.pk
+    else:
+        kiosks = {}
     results = []
     seen: set[str] = set()
     for item in items:
         if item.external_id in new and item.external_id not in seen:
             record = new[item.external_id][0]
-            results.append(Registration(record, record.invitation, created=True))
+            shown = item.external_id in kiosks
+            results.append(Registration(record, record.invitation, created=True, kiosk=shown))
         else:
             record = existing.get(item.external_id) or new[item.external_id][0]
             results.append(Registration(record, record.invitation, created=False))
         seen.add(item.external_id)
     return results
+
+
+def _kiosks(
+    items: Sequence[TransactionData],
+    new: dict[str, tuple[ServiceTransaction, QuestionnaireVersion]],
+    parents: dict[int, int | None],
+) -> dict[str, tuple[Kiosk, QuestionnaireVersion | None]]:
+    """New transactions completed at a counter with a paired kiosk: the kiosk and the
+    short form it shows (None: the transaction's own questionnaire)."""
+    counters = {i.external_id: i.counter for i in items if i.counter and i.external_id in new}
+    paired = kiosks_for({(new[eid][0].unit_id, c) for eid, c in counters.items()})
+    if not paired:
+        return {}
+    campaigns = kiosk_campaigns()
+    found = {}
+    for external_id, counter in counters.items():
+        kiosk = paired.get((new[external_id][0].unit_id, counter))
+        if kiosk is not None:
+            version = kiosk_version(unit_id=kiosk.unit_id, parents=parents, campaigns=campaigns)
+            found[external_id] = (kiosk, version)
+    return found
 
 
 def transaction_register(
@@ -365,6 +399,7 @@ def transaction_register(
     completed_at: dt.datetime,
     questionnaire_code: str | None = None,
     client: ApiClient | None = None,
+    counter: str = "",
 ) -> Registration:
     """Record one completed transaction and its one-time link; idempotent on external_id."""
     item = TransactionData(
@@ -375,6 +410,7 @@ def transaction_register(
         channel=channel,
         completed_at=completed_at,
         questionnaire_code=questionnaire_code,
+        counter=counter,
     )
     try:
         return transactions_register(items=[item], client=client)[0]

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from org.access import capability_required
@@ -191,6 +192,7 @@ def _submit(request: HttpRequest, token: str, answers: dict[str, Any]) -> HttpRe
 
 
 @never_cache
+@xframe_options_sameorigin  # a counter kiosk shows the form in a frame of its page
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(token)
@@ -286,6 +288,7 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
+@xframe_options_sameorigin
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "survey/thanks.html")
 
