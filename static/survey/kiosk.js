@@ -40,9 +40,12 @@
     frame.addEventListener("load", function () {
       touch();
       try {  // same origin: the citizen's touches inside the form count as activity
+        const doc = frame.contentDocument;
         for (const kind of ["pointerdown", "keydown", "input", "scroll"]) {
-          frame.contentDocument.addEventListener(kind, touch, true);
+          doc.addEventListener(kind, touch, true);
         }
+        // "Save and continue later" makes no sense on a shared tablet.
+        for (const button of doc.querySelectorAll("button[value=save]")) button.hidden = true;
       } catch (error) { /* a page of another origin: the timeout still applies */ }
     });
     holder.appendChild(frame);
