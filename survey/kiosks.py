@@ -29,19 +29,22 @@ from survey.selectors import unit_ancestors
 PAIRING_MINUTES = 15
 
 
+def _free_code() -> str:
+    """Six digits no other kiosk shows right now (a code names one tablet)."""
+    for _attempt in range(10):
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        if not Kiosk.objects.filter(pairing_code=code, code_expires_at__gt=timezone.now()).exists():
+            return code
+    raise RuntimeError("no free pairing code")
+
+
 def kiosk_start() -> Kiosk:
     """A new, unpaired kiosk with a fresh six-digit pairing code."""
-    for _attempt in range(5):
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        now = timezone.now()
-        if Kiosk.objects.filter(pairing_code=code, code_expires_at__gt=now).exists():
-            continue
-        return Kiosk.objects.create(
-            device_token=secrets.token_urlsafe(24),
-            pairing_code=code,
-            code_expires_at=now + dt.timedelta(minutes=PAIRING_MINUTES),
-        )
-    raise RuntimeError("no free pairing code")
+    return Kiosk.objects.create(
+        device_token=secrets.token_urlsafe(24),
+        pairing_code=_free_code(),
+        code_expires_at=timezone.now() + dt.timedelta(minutes=PAIRING_MINUTES),
+    )
 
 
 @transaction.atomic
@@ -129,7 +132,7 @@ def kiosk_state(kiosk: Kiosk) -> KioskState:
     if kiosk.unit_id is None:
         if kiosk.code_expires_at is None or kiosk.code_expires_at <= timezone.now():
             # A kiosk left unpaired gets a new code rather than a dead one.
-            kiosk.pairing_code = f"{secrets.randbelow(1_000_000):06d}"
+            kiosk.pairing_code = _free_code()
             kiosk.code_expires_at = timezone.now() + dt.timedelta(minutes=PAIRING_MINUTES)
             kiosk.save(update_fields=["pairing_code", "code_expires_at"])
         return KioskState("unpaired", code=kiosk.pairing_code)
