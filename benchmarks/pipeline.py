@@ -136,10 +136,10 @@ def insert_responses(cursor, version_id: int, count: int, units: int, *, offset:
         f"""
         INSERT INTO survey_response
             (version_id, unit_id, sector, channel, answers, submitted_at, profile, calculated,
-             source, client_hash, answers_hash)
+             source, answers_hash)
         SELECT %s, u.id, (ARRAY['land','justice','business'])[1 + g %% 3], 'counter',
                {_rating_sql()}, '2026-03-01'::timestamptz + (g %% 200) * interval '1 day',
-               '{{}}', '{{}}', 'import', '', ''
+               '{{}}', '{{}}', 'import', ''
         FROM generate_series(%s, %s) g
         JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
               FROM survey_administrativeunit WHERE parent_id IS NOT NULL) u

@@ -284,12 +284,23 @@ SURVEY_TOKEN_TTL_DAYS = env.int("SURVEY_TOKEN_TTL_DAYS", default=30)
 # Key of the HMAC that replaces IP addresses (defaults to SECRET_KEY).
 SURVEY_HASH_KEY = env.str("SURVEY_HASH_KEY", default="")
 SURVEY_TRUST_X_FORWARDED_FOR = env.bool("SURVEY_TRUST_X_FORWARDED_FOR", default=False)
-# Per sender address (hashed), fixed windows: "<count>/<s|m|h|d>"; "0/m" turns one off.
+# How many reverse proxies in front append to X-Forwarded-For (0: use the socket address;
+# SURVEY_TRUST_X_FORWARDED_FOR=1 alone means one).
+SURVEY_TRUSTED_PROXIES = env.int(
+    "SURVEY_TRUSTED_PROXIES", default=1 if SURVEY_TRUST_X_FORWARDED_FOR else 0
+)
+# Fixed windows, "<count>/<s|m|h|d>"; "0/m" turns one off. Per sender address (hashed):
+# "open", "submit" — loose, a commune office or a row of kiosks shares one address. Per
+# survey link: "submit_token" — tight. Per API key (instead of the address): "api_key".
 SURVEY_RATE_LIMITS = {
-    "open": env.str("SURVEY_RATE_OPEN", default="10/m"),
-    "submit": env.str("SURVEY_RATE_SUBMIT", default="60/m"),
+    "open": env.str("SURVEY_RATE_OPEN", default="30/m"),
+    "submit": env.str("SURVEY_RATE_SUBMIT", default="600/m"),
+    "submit_token": env.str("SURVEY_RATE_TOKEN", default="10/m"),
+    "api_key": env.str("SURVEY_RATE_API_KEY", default="3000/m"),
 }
 SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
+# A counter kiosk drops a survey nobody touched for this long (the next citizen comes).
+SURVEY_KIOSK_IDLE_SECONDS = env.int("SURVEY_KIOSK_IDLE_SECONDS", default=90)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (one file a message).

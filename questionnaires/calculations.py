@@ -14,7 +14,7 @@ from questionnaires.definition import Definition, iter_questions, label
 from questionnaires.logic import LogicError, evaluate_node, parse, references, truthy
 
 
-def _order(calculations: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+def calculation_order(calculations: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     """(code, parsed tree) in an order where each formula comes after what it reads."""
     trees = {c["code"]: parse(c["expression"]) for c in calculations}
     ordered: list[tuple[str, Any]] = []
@@ -44,7 +44,7 @@ def calculations_evaluate(definition: Definition, answers: Mapping[str, Any]) ->
     calculations = definition.get("calculations") or []
     values: dict[str, Any] = {}
     scope: dict[str, Any] = dict(answers)
-    for code, tree in _order(calculations):
+    for code, tree in calculation_order(calculations):
         scope.pop(code, None)
         value = evaluate_node(tree, scope)
         values[code] = value

@@ -20,6 +20,18 @@ def version_current(*, questionnaire_code: str) -> QuestionnaireVersion | None:
     )
 
 
+def version_current_lean(*, questionnaire_code: str) -> QuestionnaireVersion | None:
+    """version_current without the definition (nor the questionnaire's draft): for
+    callers that only point at the version, such as registering transactions."""
+    return (
+        QuestionnaireVersion.objects.filter(questionnaire__code=questionnaire_code)
+        .select_related("questionnaire")
+        .defer("definition", "questionnaire__draft")
+        .order_by("-number")
+        .first()
+    )
+
+
 def version_get(*, questionnaire_code: str, number: int) -> QuestionnaireVersion:
     return QuestionnaireVersion.objects.select_related("questionnaire").get(
         questionnaire__code=questionnaire_code, number=number

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from questionnaires import services
 from questionnaires.definition import Definition
 from questionnaires.models import Questionnaire, QuestionnaireVersion
-from questionnaires.validation import ERROR, Problem, definition_problems
+from questionnaires.validation import Problem, definition_problems
 from questionnaires.xlsform import ImportResult, xlsform_read, xlsform_write
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -59,8 +59,16 @@ def import_bytes(content: bytes, filename: str) -> ImportResult:
                 )
             ],
         )
-    if result.definition is not None and not any(p.severity == ERROR for p in result.problems):
-        result.problems.extend(definition_problems(result.definition))
+    if result.definition is not None:
+        # Checked even when the reader found errors, so that a file's problems all come
+        # in one report (an unknown choice list must not hide a duplicate name). What
+        # the reader reported row by row is not repeated without its row.
+        duplicate = _("duplicate question code")
+        result.problems.extend(
+            p
+            for p in definition_problems(result.definition)
+            if not (p.message == duplicate and p.where in result.duplicate_codes)
+        )
     return result
 
 

@@ -145,6 +145,8 @@ class ImportResult:
     definition: Definition | None
     problems: list[Problem] = field(default_factory=list)
     format: str = "xlsform"
+    # Question codes whose duplicates the reader already reported, row by row.
+    duplicate_codes: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -441,6 +443,8 @@ class _Importer:
     def __init__(self, workbook: Any) -> None:
         self.workbook = workbook
         self.problems: list[Problem] = []
+        # Names used by two rows (reported with their rows; see import_bytes).
+        self.duplicate_names: set[str] = set()
         self.sheets = {name.strip().lower(): workbook[name] for name in workbook.sheetnames}
         self.settings: dict[str, str] = {}
         self.language = "vi"
@@ -668,11 +672,27 @@ class _Importer:
         """Each row's code: the XLSForm name, made readable by our logic language."""
         result: dict[int, str] = {}
         self.renamed: dict[str, str] = {}
+        first_row: dict[str, int] = {}
         for number, data in rows:
             lower = {k.lower(): v for k, v in data.items()}
             name = lower.get("name", "")
             if not name:
                 continue
+            kind = lower.get("type", "").strip().lower().replace("_", " ")
+            if not kind.startswith("end "):
+                # Checked on the rows, before any question is dropped for another
+                # problem: a duplicate is reported whatever else is wrong with the file.
+                if name in first_row:
+                    self.problem(
+                        "survey",
+                        number,
+                        name,
+                        _("the name %(name)s is already used on row %(row)s")
+                        % {"name": name, "row": first_row[name]},
+                    )
+                    self.duplicate_names.add(name)
+                else:
+                    first_row[name] = number
             code = name
             if not NAME.match(name):
                 code = re.sub(r"[^A-Za-z0-9_]", "_", name)
@@ -688,6 +708,7 @@ class _Importer:
             result[number] = code
             self.renamed[name] = code
         self.xpath_names = dict(self.renamed)
+        self.duplicate_names = {self.renamed.get(n, n) for n in self.duplicate_names}
         return result
 
     def _check_columns(self, number: int, data: dict[str, str]) -> None:
@@ -1119,7 +1140,7 @@ def xlsform_read(content: bytes) -> ImportResult:
     finally:
         workbook.close()
     problems = sorted(importer.problems, key=lambda p: (p.sheet != "survey", p.sheet, p.row or 0))
-    return ImportResult(definition, problems)
+    return ImportResult(definition, problems, duplicate_codes=importer.duplicate_names)
 
 
 # --- export --------------------------------------------------------------------------

@@ -66,7 +66,7 @@ class InvitationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "campaign"]
     list_select_related = ["campaign", "unit", "version__questionnaire"]
-    exclude = ["token", "client_hash"]
+    exclude = ["token"]
 
 
 @admin.register(ImportBatch)
@@ -90,4 +90,4 @@ class ResponseAdmin(admin.ModelAdmin):
     list_display = ["id", "unit", "sector", "channel", "source", "version", "submitted_at"]
     list_filter = ["source", "channel"]
     list_select_related = ["unit", "version__questionnaire"]
-    exclude = ["client_hash", "idempotency_key"]
+    exclude = ["idempotency_key"]

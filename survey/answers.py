@@ -5,13 +5,17 @@ that are not shown are dropped, and every problem is reported per question code.
 """
 
 import datetime as dt
-import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import regex
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from questionnaires.calculations import calculation_order, constraint_errors
 from questionnaires.definition import (
     SPECIAL_ANSWERS,
     Definition,
@@ -20,9 +24,18 @@ from questionnaires.definition import (
     text_normalise,
     value_normalise,
 )
-from questionnaires.logic import is_shown
+from questionnaires.logic import evaluate_node, is_shown
 
-__all__ = ["answers_clean", "text_normalise", "value_normalise"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CompiledDefinition",
+    "answers_clean",
+    "definition_compile",
+    "definition_compiled",
+    "text_normalise",
+    "value_normalise",
+]
 
 Answers = dict[str, Any]
 FieldErrors = dict[str, list[str]]
@@ -32,10 +45,10 @@ def _blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def _choice_values(question: Question) -> set[str]:
+def _choice_values(question: Question) -> frozenset[str]:
     if question["type"] == "yes_no":
-        return {"yes", "no"}
-    return {str(choice["value"]) for choice in question.get("choices", [])}
+        return frozenset({"yes", "no"})
+    return frozenset(str(choice["value"]) for choice in question.get("choices", []))
 
 
 def _scale_bounds(question: Question) -> tuple[int, int]:
@@ -67,9 +80,13 @@ def _pattern_matches(pattern: str, text: str) -> bool:
         return False
 
 
-def _clean_one(question: Question, value: Any) -> Any:
-    """Return the normalised answer or raise ValueError with a message for the respondent."""
+def _clean_one(question: Question, value: Any, choices: frozenset[str] | None = None) -> Any:
+    """Return the normalised answer or raise ValueError with a message for the respondent.
+
+    ``choices``: the question's option values when compiled beforehand."""
     kind = question["type"]
+    if choices is None and kind in {"single_choice", "yes_no", "multiple_choice"}:
+        choices = _choice_values(question)
     validation = question.get("validation", {})
     if kind in {"rating", "nps"}:
         if isinstance(value, str) and value in _allowed_special(question):
@@ -85,13 +102,13 @@ def _clean_one(question: Question, value: Any) -> Any:
             )
         return number
     if kind in {"single_choice", "yes_no"}:
-        if str(value) not in _choice_values(question):
+        if str(value) not in choices:  # type: ignore[operator]
             raise ValueError(_("Choose one of the options."))
         return str(value)
     if kind == "multiple_choice":
         values = value if isinstance(value, list) else [value]
         values = [str(v) for v in values]
-        if not set(values) <= _choice_values(question):
+        if not set(values) <= choices:  # type: ignore[operator]
             raise ValueError(_("Choose among the options."))
         if len(set(values)) != len(values):
             raise ValueError(_("An option was chosen twice."))
@@ -141,21 +158,107 @@ def _clean_one(question: Question, value: Any) -> Any:
     raise ValueError(_("This question type is not supported."))
 
 
-def answers_clean(definition: Definition, raw: Answers) -> tuple[Answers, FieldErrors]:
+@dataclass(frozen=True)
+class CompiledDefinition:
+    """What checking and storing an answer needs from a definition, worked out once.
+
+    A published version never changes (its content hash says so), so a process compiles
+    each definition once and every submission reuses it: the sections in order with
+    their questions, each question's option values, the free-text codes to scrub, the
+    calculated values in dependency order (formulas parsed).
+    """
+
+    content_hash: str
+    definition: Definition
+    sections: tuple[tuple[str | None, tuple[tuple[Question, frozenset[str] | None], ...]], ...]
+    known: frozenset[str]
+    text_codes: frozenset[str]
+    has_constraints: bool
+    calculations: tuple[tuple[str, Any], ...]
+
+    def calculated(self, answers: Answers) -> dict[str, Any]:
+        """The calculated values for cleaned ``answers`` (questionnaires.calculations)."""
+        values: dict[str, Any] = {}
+        scope: dict[str, Any] = dict(answers)
+        for code, tree in self.calculations:
+            scope.pop(code, None)
+            value = evaluate_node(tree, scope)
+            values[code] = value
+            scope[code] = value
+        return values
+
+
+def definition_compile(definition: Definition, content_hash: str = "") -> CompiledDefinition:
+    sections = []
+    for section in definition.get("sections", []):
+        questions = []
+        for question in section.get("questions", []):
+            kind = question.get("type")
+            choices = (
+                _choice_values(question)
+                if kind in {"single_choice", "yes_no", "multiple_choice"}
+                else None
+            )
+            questions.append((question, choices))
+        sections.append((section.get("relevant"), tuple(questions)))
+    questions_all = list(iter_questions(definition))
+    try:
+        calculations = tuple(calculation_order(definition.get("calculations") or []))
+    except Exception:  # a broken formula must not lose the citizen's answer
+        logger.exception("calculated values cannot be ordered")
+        calculations = ()
+    return CompiledDefinition(
+        content_hash=content_hash,
+        definition=definition,
+        sections=tuple(sections),
+        known=frozenset(q["code"] for q in questions_all),
+        text_codes=frozenset(
+            q["code"] for q in questions_all if q.get("type") in {"text", "long_text"}
+        ),
+        has_constraints=any(q.get("constraint") for q in questions_all),
+        calculations=calculations,
+    )
+
+
+# content hash → compiled definition, per process. Published versions are immutable and
+# few (a handful per questionnaire and year), so the map stays small; the bound is a
+# guard against a process that sees many drafts (previews).
+_COMPILED: dict[str, CompiledDefinition] = {}
+_COMPILED_MAX = 256
+_COMPILED_LOCK = threading.Lock()
+
+
+def definition_compiled(content_hash: str, load: Callable[[], Definition]) -> CompiledDefinition:
+    """The compiled definition with this content hash; ``load`` reads it on a miss only."""
+    found = _COMPILED.get(content_hash)
+    if found is not None:
+        return found
+    compiled = definition_compile(load(), content_hash)
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[content_hash] = compiled
+    return compiled
+
+
+def answers_clean(
+    definition: Definition | CompiledDefinition, raw: Answers
+) -> tuple[Answers, FieldErrors]:
     """Validate ``raw`` answers; return the cleaned answers and errors by question code.
 
     Conditions are evaluated in questionnaire order on the answers cleaned so far, so a
     condition only ever reads earlier questions (the definition validator enforces it).
     """
+    plan = (
+        definition if isinstance(definition, CompiledDefinition) else definition_compile(definition)
+    )
     cleaned: Answers = {}
     errors: FieldErrors = {}
-    known = set()
     raw = value_normalise(raw)
-    for section in definition.get("sections", []):
-        section_shown = is_shown(section.get("relevant"), cleaned)
-        for question in section.get("questions", []):
+    for relevant, questions in plan.sections:
+        section_shown = is_shown(relevant, cleaned)
+        for question, choices in questions:
             code = question["code"]
-            known.add(code)
             if not section_shown or not is_shown(question.get("relevant"), cleaned):
                 continue
             value = raw.get(code)
@@ -164,27 +267,17 @@ def answers_clean(definition: Definition, raw: Answers) -> tuple[Answers, FieldE
                     errors[code] = [_("This question needs an answer.")]
                 continue
             try:
-                cleaned[code] = _clean_one(question, value)
+                cleaned[code] = _clean_one(question, value, choices)
             except ValueError as error:
                 errors[code] = [str(error)]
-    for code, message in _constraint_errors(definition, cleaned).items():
-        if code not in errors:
-            errors[code] = [message or _("This answer does not fit your other answers.")]
-    unknown = sorted(set(raw) - known)
+    if plan.has_constraints:
+        failed = constraint_errors(plan.definition, cleaned, get_language() or "vi")
+        for code, message in failed.items():
+            if code not in errors:
+                errors[code] = [message or _("This answer does not fit your other answers.")]
+    unknown = sorted(set(raw) - plan.known)
     if unknown:
         errors["non_field_errors"] = [
             _("Unknown question codes: %(codes)s") % {"codes": ", ".join(unknown)}
         ]
     return cleaned, errors
-
-
-def _constraint_errors(definition: Definition, cleaned: Answers) -> dict[str, str]:
-    """Answer constraints of the definition (questionnaires.calculations), when present."""
-    if not any(q.get("constraint") for q in iter_questions(definition)):
-        return {}
-    try:
-        module = importlib.import_module("questionnaires.calculations")
-    except ModuleNotFoundError:
-        return {}
-    check = getattr(module, "constraint_errors", None)
-    return check(definition, cleaned, get_language() or "vi") if check else {}

@@ -42,7 +42,7 @@ from survey.filters import ResponseFilter
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
 from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
-from survey.privacy import client_hash, request_rate_limited
+from survey.privacy import client_hash, request_retry_after
 from survey.selectors import invitation_by_token, responses_all
 from survey.services import (
     BATCH_LIMIT,
@@ -74,6 +74,22 @@ def closed_reply(reason: str) -> ApiResponse:
     return ApiResponse({"detail": message, "reason": reason}, status=code)
 
 
+def limited_reply(request: Request, scope: str, *, token: str = "") -> ApiResponse | None:
+    """429 with Retry-After when this caller (its API key, else its address) or this
+    survey link is over its rate (survey.privacy.request_retry_after); else None."""
+    client = api_client_of(request)
+    wait = request_retry_after(
+        request._request, scope, token=token, api_key=f"client:{client.pk}" if client else ""
+    )
+    if not wait:
+        return None
+    return ApiResponse(
+        {"detail": _("Too many requests; try again in %(n)s seconds.") % {"n": wait}},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def unknown_reply() -> ApiResponse:
     return ApiResponse(
         {"detail": _("No survey with this link."), "reason": "unknown"},
@@ -98,11 +114,9 @@ class TransactionInput(serializers.Serializer):
     of this contract: any extra key is ignored and never stored."""
 
     external_id = serializers.CharField(max_length=100)
-    unit = CodeRelatedField(
-        slug_field="code",
-        queryset=AdministrativeUnit.objects.all(),
-        error_messages={"does_not_exist": _("No administrative unit with code {value}.")},
-    )
+    # A code, resolved in validate_unit: from the batch's one query when the view passes
+    # ``units`` in the context, else with one query of its own.
+    unit = serializers.CharField(max_length=64)
     procedure = serializers.CharField(max_length=64)
     sector = serializers.CharField(max_length=64)
     channel = serializers.ChoiceField(
@@ -110,13 +124,21 @@ class TransactionInput(serializers.Serializer):
     )
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
+    # The counter it was completed at; a kiosk paired to it shows the survey.
+    counter = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
-    def validate_unit(self, unit: AdministrativeUnit) -> AdministrativeUnit:
+    def validate_unit(self, code: str) -> AdministrativeUnit:
+        units = self.context.get("units")
+        unit = (
+            units.get(code)
+            if units is not None
+            else AdministrativeUnit.objects.filter(code=code).first()
+        )
         # A person registers only in their scope; outside it reads as an unknown code.
         scope = self.context.get("scope")
-        if scope is not None and unit.pk not in scope:
+        if unit is None or (scope is not None and unit.pk not in scope):
             raise serializers.ValidationError(
-                _("No administrative unit with code {value}.").format(value=unit.code)
+                _("No administrative unit with code {value}.").format(value=code)
             )
         return unit
 
@@ -136,6 +158,7 @@ class TransactionInput(serializers.Serializer):
             channel=data["channel"],
             completed_at=data["completed_at"],
             questionnaire_code=data.get("questionnaire"),
+            counter=data.get("counter", "").strip(),
         )
 
 
@@ -211,6 +234,8 @@ def registration_output(registration: Registration) -> dict[str, object]:
         "questionnaire": invitation.version.questionnaire.code,
         "version": invitation.version.number,
         "created": registration.created,
+        # True: the survey is on the counter's kiosk; else hand the citizen the receipt.
+        "kiosk": registration.kiosk,
     }
 
 
@@ -257,6 +282,9 @@ class TransactionRegisterView(APIView):
         responses={201: RegistrationOutput, 200: RegistrationOutput, **REGISTRATION_ERRORS},
     )
     def post(self, request: Request) -> ApiResponse:
+        limited = limited_reply(request, "register")
+        if limited:
+            return limited
         payload = TransactionInput(data=request.data, context=_context(request))
         payload.is_valid(raise_exception=True)
         result = _register(request, [payload.item()])
@@ -282,11 +310,21 @@ class TransactionBatchView(APIView):
         },
     )
     def post(self, request: Request) -> ApiResponse:
+        limited = limited_reply(request, "register")
+        if limited:
+            return limited
         batch = TransactionBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
+        raws = batch.validated_data["transactions"]
+        codes = {str(raw.get("unit")) for raw in raws}
+        # One query for the batch's units instead of one per item.
+        context = {
+            **_context(request),
+            "units": {u.code: u for u in AdministrativeUnit.objects.filter(code__in=codes)},
+        }
         items, errors = [], {}
-        for index, raw in enumerate(batch.validated_data["transactions"]):
-            payload = TransactionInput(data=raw, context=_context(request))
+        for index, raw in enumerate(raws):
+            payload = TransactionInput(data=raw, context=context)
             if payload.is_valid():
                 items.append(payload.item())
             else:
@@ -379,6 +417,27 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+_SUBMITTED_AT = serializers.DateTimeField()
+
+
+def response_output(response: Any) -> dict[str, Any]:
+    """ResponseOutput's representation of one response, built directly: the submission
+    path runs it for every answer, and a serializer's field machinery costs more than
+    the dictionary."""
+    return {
+        "id": response.pk,
+        "questionnaire": response.version.questionnaire.code,
+        "version": response.version.number,
+        "unit": response.unit.code,
+        "sector": response.sector,
+        "channel": response.channel,
+        "source": response.source,
+        "answers": response.answers,
+        "calculated": response.calculated,
+        "submitted_at": _SUBMITTED_AT.to_representation(response.submitted_at),
+    }
+
+
 class ResponsesView(ListAPIView):
     """POST: submit answers with a link's token (public). GET: list and filter (staff)."""
 
@@ -414,11 +473,10 @@ class ResponsesView(ListAPIView):
         auth=[],
     )
     def post(self, request: Request) -> ApiResponse:
-        if request_rate_limited(request._request, "submit"):
-            return ApiResponse(
-                {"detail": _("Too many submissions; try again in a minute.")},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
+        token = request.data.get("token") if isinstance(request.data, dict) else None
+        limited = limited_reply(request, "submit", token=str(token or "")[:64])
+        if limited:
+            return limited
         payload = ResponseInput(data=request.data)
         payload.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
@@ -442,7 +500,7 @@ class ResponsesView(ListAPIView):
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         return ApiResponse(
-            ResponseOutput(submission.response).data,
+            response_output(submission.response),
             status=status.HTTP_200_OK if submission.replayed else status.HTTP_201_CREATED,
         )
 

@@ -42,6 +42,8 @@ class Campaign(models.Model):
         TRANSACTION = "transaction", _("Transaction-linked links")
         FIRM = "firm", _("Personal invitations to firms")
         OPEN = "open", _("Open link with quotas")
+        # The short form counter kiosks in the scope show (survey.kiosks).
+        KIOSK = "kiosk", _("Counter kiosks")
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -240,8 +242,6 @@ class Invitation(models.Model):
     last_contact_at = models.DateTimeField(null=True, blank=True)
     # When the firm was sent the "we received your answer" e-mail (once).
     receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
-    # Keyed hash of the address that opened an open link (never the address itself).
-    client_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "completed_at"])]
@@ -350,8 +350,8 @@ class Response(models.Model):
     # SHA-256 of the import row's identity: re-importing a row is a no-op.
     import_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
-    # Keyed hash of the sender's address and of the answers, for duplicate detection.
-    client_hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the cleaned answers (import duplicates). Nothing here can lead back to
+    # the sender's address: open-link duplicate checks live in the cache for a while.
     answers_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
@@ -361,3 +361,43 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.pk}"
+
+
+class Kiosk(models.Model):
+    """A tablet beside a counter of a one-stop shop, showing the survey of the
+    transaction just completed at that counter.
+
+    The device knows only its ``device_token`` (in the kiosk page's address); a staff
+    member pairs it to a unit and counter with the short ``pairing_code`` it shows.
+    ``invitation`` is the survey on screen, cleared when answered or abandoned.
+    """
+
+    device_token = models.CharField(max_length=64, unique=True)
+    pairing_code = models.CharField(max_length=8, blank=True, db_index=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    unit = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    counter = models.CharField(_("counter"), max_length=32, blank=True)
+    paired_at = models.DateTimeField(_("paired at"), null=True, blank=True)
+    paired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "counter"],
+                condition=models.Q(unit__isnull=False),
+                name="kiosk_one_per_counter",
+            )
+        ]
+        verbose_name = _("kiosk")
+        verbose_name_plural = _("kiosks")
+
+    def __str__(self) -> str:
+        return f"kiosk {self.pk}"

@@ -13,7 +13,7 @@ from survey.models import Campaign, ImportBatch, Invitation, Response
 
 def unit_parents() -> dict[int, int | None]:
     """Every unit's parent id: one query, small (a province has a few thousand units)."""
-    return dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
+    return dict(AdministrativeUnit.objects.order_by().values_list("id", "parent_id"))
 
 
 def unit_ancestors(unit_id: int, parents: dict[int, int | None]) -> list[int]:

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-import importlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -22,19 +21,28 @@ from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
 from questionnaires.models import QuestionnaireVersion
-from questionnaires.selectors import version_current
-from survey.answers import FieldErrors, answers_clean, value_normalise
+from questionnaires.selectors import version_current, version_current_lean
+from survey.answers import (
+    CompiledDefinition,
+    FieldErrors,
+    answers_clean,
+    definition_compile,
+    definition_compiled,
+    value_normalise,
+)
+from survey.kiosks import kiosk_campaigns, kiosk_show, kiosk_version, kiosks_for
 from survey.models import (
     ApiClient,
     Campaign,
     CampaignQuota,
     Invitation,
+    Kiosk,
     Response,
     ResponseDraft,
     ServiceTransaction,
     Source,
 )
-from survey.privacy import answers_hash, scrub_text
+from survey.privacy import answers_hash, duplicate_claim, duplicate_release, scrub_text
 from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, unit_subtree_ids
 
 logger = logging.getLogger(__name__)
@@ -151,6 +159,8 @@ class TransactionData:
     channel: str
     completed_at: dt.datetime
     questionnaire_code: str | None = None
+    # The counter it was completed at: a kiosk paired to it shows the survey.
+    counter: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,7 @@ class Registration:
     transaction: ServiceTransaction
     invitation: Invitation
     created: bool
+    kiosk: bool = False  # the survey is on the counter's kiosk now
 
 
 def _expiry(
@@ -179,7 +190,6 @@ def _expiry(
     return campaign, now + dt.timedelta(days=days)
 
 
-@transaction.atomic
 def transactions_register(
     *, items: Sequence[TransactionData], client: ApiClient | None = None
 ) -> list[Registration]:
@@ -187,25 +197,59 @@ def transactions_register(
 
     Idempotent on external_id: a known id returns its first registration unchanged
     (``created`` False), whatever the rest of the item says. A batch is all or nothing:
-    a validation error or a conflict writes nothing. Safe against a concurrent call with
-    the same ids: inserts ignore conflicts and the stored rows are read back.
+    a validation error or a conflict writes nothing.
+
+    New ids are the common case, so the first attempt does not look for known ones: it
+    inserts, one INSERT per table. A known id (a retry, or a concurrent call that
+    registered it first) makes the insert hit the unique constraint, which rolls this
+    call's transaction back whole; so does a refused item, which may be a known id whose
+    repeated data no longer validates. The second attempt reads the known ids first and
+    settles each as before: returned unchanged, or refused if another system owns it.
     """
     if len(items) > BATCH_LIMIT:
         raise ValidationError(_("At most %(n)s transactions per batch.") % {"n": BATCH_LIMIT})
+    try:
+        return _register(items, client, look_first=False)
+    except (IntegrityError, ValidationError, TransactionsInvalid):
+        return _register(items, client, look_first=True)
+
+
+def _stored(ids: list[str]) -> dict[str, ServiceTransaction]:
+    # The versions' definitions (and questionnaires' drafts) are large JSON documents
+    # that a registration never reads: left out of the join.
+    return {
+        t.external_id: t
+        for t in ServiceTransaction.objects.filter(external_id__in=ids)
+        .select_related("invitation__version__questionnaire", "unit")
+        .defer("invitation__version__definition", "invitation__version__questionnaire__draft")
+    }
+
+
+def _outside(
+    items: Sequence[TransactionData], client: ApiClient, parents: dict[int, int | None]
+) -> list[str]:
+    """External ids of items whose unit is not in the client's units or below them."""
+    roots = set(client.units.values_list("id", flat=True))
+    inside: dict[int, bool] = {}
+    outside = []
+    for item in items:
+        unit_id = item.unit.pk
+        if unit_id not in inside:
+            inside[unit_id] = not roots.isdisjoint(unit_ancestors(unit_id, parents))
+        if not inside[unit_id]:
+            outside.append(item.external_id)
+    return outside
+
+
+@transaction.atomic
+def _register(
+    items: Sequence[TransactionData], client: ApiClient | None, *, look_first: bool
+) -> list[Registration]:
     ids = [item.external_id for item in items]
     parents = unit_parents()
-    allowed = api_client_unit_ids(client, parents) if client else None
-    outside = [i.external_id for i in items if allowed is not None and i.unit.pk not in allowed]
+    outside = _outside(items, client, parents) if client else []
     if outside:
         raise TransactionConflict(outside)
-
-    def stored() -> dict[str, ServiceTransaction]:
-        return {
-            t.external_id: t
-            for t in ServiceTransaction.objects.filter(external_id__in=ids).select_related(
-                "invitation__version__questionnaire", "unit"
-            )
-        }
 
     def foreign(rows: dict[str, ServiceTransaction]) -> list[str]:
         # Staff (no client) may read back any registration; a client only its own.
@@ -213,13 +257,13 @@ def transactions_register(
             return []
         return sorted(eid for eid, t in rows.items() if t.client_id != client.pk)
 
-    existing = stored()
+    existing = _stored(ids) if look_first else {}
     if foreign(existing):
         raise TransactionConflict(foreign(existing))
 
     versions: dict[str, QuestionnaireVersion] = {}
     errors: dict[int, dict[str, list[str]]] = {}
-    new: dict[str, tuple[TransactionData, QuestionnaireVersion]] = {}
+    new: dict[str, tuple[ServiceTransaction, QuestionnaireVersion]] = {}
     # An id repeated with the same data is a harmless repeat; repeated with other data,
     # one of the two transactions would be silently dropped, so the batch is refused.
     first: dict[str, tuple[int, TransactionData]] = {}
@@ -239,7 +283,7 @@ def transactions_register(
             continue
         code = item.questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
         if code not in versions:
-            version = version_current(questionnaire_code=code)
+            version = version_current_lean(questionnaire_code=code)
             if version is None:
                 raise ValidationError(
                     {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
@@ -255,74 +299,94 @@ def transactions_register(
             client=client,
         )
         try:
-            # Uniqueness is settled by the insert below, not one query per row.
-            record.full_clean(validate_unique=False)
+            # Uniqueness is settled by the insert below, not one query per row; the unit
+            # and client are objects already read, not looked up again per row.
+            record.full_clean(exclude=["unit", "client"], validate_unique=False)
         except ValidationError as error:
             errors[index] = error.message_dict
             continue
-        new[item.external_id] = (item, versions[code])
+        new[item.external_id] = (record, versions[code])
     if errors:
         raise TransactionsInvalid(errors)
 
-    now = timezone.now()
     if new:
-        ServiceTransaction.objects.bulk_create(
-            [
-                ServiceTransaction(
-                    external_id=item.external_id,
-                    unit=item.unit,
-                    procedure_code=item.procedure_code,
-                    sector=item.sector,
-                    channel=item.channel,
-                    completed_at=item.completed_at,
-                    client=client,
-                )
-                for item, _version in new.values()
-            ],
-            ignore_conflicts=True,
-        )
-        rows = stored()
-        if foreign(rows):  # another system registered one of the ids meanwhile
-            raise TransactionConflict(foreign(rows))
+        now = timezone.now()
+        for record, _version in new.values():
+            record.registered_at = now
+        # Without ignore_conflicts: PostgreSQL returns the new ids, and an id registered
+        # meanwhile raises IntegrityError (see transactions_register).
+        ServiceTransaction.objects.bulk_create([record for record, _version in new.values()])
         campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
+        kiosks = _kiosks(items, new, parents)
         invitations = []
-        for external_id, (item, version) in new.items():
-            record = rows[external_id]
-            if hasattr(record, "invitation"):
-                continue
+        for external_id, (record, version) in new.items():
+            if external_id in kiosks:
+                version = kiosks[external_id][1] or version
             campaign, expires_at = _expiry(
                 version=version,
-                unit_id=item.unit.pk,
+                unit_id=record.unit_id,
                 parents=parents,
                 campaigns=campaigns,
                 now=now,
             )
-            invitations.append(
-                Invitation(
-                    token=token_new(),
-                    kind=Invitation.Kind.TRANSACTION,
-                    transaction=record,
-                    campaign=campaign,
-                    version=version,
-                    unit_id=item.unit.pk,
-                    sector=item.sector,
-                    channel=item.channel,
-                    expires_at=expires_at,
-                )
+            invitation = Invitation(
+                token=token_new(),
+                kind=Invitation.Kind.TRANSACTION,
+                transaction=record,
+                campaign=campaign,
+                version=version,
+                unit=record.unit,
+                sector=record.sector,
+                channel=record.channel,
+                expires_at=expires_at,
+                created_at=now,
             )
-        Invitation.objects.bulk_create(invitations, ignore_conflicts=True)
-        ours = {i.token for i in invitations}
-        existing = stored()
+            invitations.append(invitation)
+            record.invitation = invitation
+        Invitation.objects.bulk_create(invitations)
+        for external_id, (kiosk, _version) in kiosks.items():
+            kiosk_show(kiosk, new[external_id][0].invitation)
+        if not connection.features.can_return_rows_from_bulk_insert:
+            # SQLite before 3.35 gives no ids back: read them (tests, the embedded demo).
+            stored = _stored([eid for eid in new])
+            for eid, (record, _version) in new.items():
+                record.pk = stored[eid].pk
+                record.invitation.pk = stored[eid].invitation.pk
     else:
-        ours = set()
+        kiosks = {}
     results = []
     seen: set[str] = set()
     for item in items:
-        record = existing[item.external_id]
-        created = record.invitation.token in ours and item.external_id not in seen
+        if item.external_id in new and item.external_id not in seen:
+            record = new[item.external_id][0]
+            shown = item.external_id in kiosks
+            results.append(Registration(record, record.invitation, created=True, kiosk=shown))
+        else:
+            record = existing.get(item.external_id) or new[item.external_id][0]
+            results.append(Registration(record, record.invitation, created=False))
         seen.add(item.external_id)
-        results.append(Registration(record, record.invitation, created=created))
     return results
+
+
+def _kiosks(
+    items: Sequence[TransactionData],
+    new: dict[str, tuple[ServiceTransaction, QuestionnaireVersion]],
+    parents: dict[int, int | None],
+) -> dict[str, tuple[Kiosk, QuestionnaireVersion | None]]:
+    """New transactions completed at a counter with a paired kiosk: the kiosk and the
+    short form it shows (None: the transaction's own questionnaire)."""
+    counters = {i.external_id: i.counter for i in items if i.counter and i.external_id in new}
+    paired = kiosks_for({(new[eid][0].unit_id, c) for eid, c in counters.items()})
+    if not paired:
+        return {}
+    campaigns = kiosk_campaigns()
+    found = {}
+    for external_id, counter in counters.items():
+        kiosk = paired.get((new[external_id][0].unit_id, counter))
+        if kiosk is not None:
+            version = kiosk_version(unit_id=kiosk.unit_id, parents=parents, campaigns=campaigns)
+            found[external_id] = (kiosk, version)
+    return found
 
 
 def transaction_register(
@@ -335,6 +399,7 @@ def transaction_register(
     completed_at: dt.datetime,
     questionnaire_code: str | None = None,
     client: ApiClient | None = None,
+    counter: str = "",
 ) -> Registration:
     """Record one completed transaction and its one-time link; idempotent on external_id."""
     item = TransactionData(
@@ -345,6 +410,7 @@ def transaction_register(
         channel=channel,
         completed_at=completed_at,
         questionnaire_code=questionnaire_code,
+        counter=counter,
     )
     try:
         return transactions_register(items=[item], client=client)[0]
@@ -394,9 +460,7 @@ def open_units(campaign: Campaign) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def open_invitation_create(
-    *, campaign: Campaign, unit: AdministrativeUnit, client_hash: str
-) -> Invitation:
+def open_invitation_create(*, campaign: Campaign, unit: AdministrativeUnit) -> Invitation:
     """A personal link for one visitor of an open link. Raises SurveyClosed('quota')."""
     if not campaign.is_active or campaign.mode != Campaign.Mode.OPEN:
         raise SurveyClosed("expired")
@@ -413,7 +477,6 @@ def open_invitation_create(
         unit=unit,
         channel="web",
         expires_at=timezone.now() + dt.timedelta(days=campaign.token_ttl_days),
-        client_hash=client_hash,
     )
 
 
@@ -434,28 +497,47 @@ def draft_save(*, invitation: Invitation, answers: dict[str, Any], section: str)
     return draft
 
 
-def answers_scrub(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
+def answers_scrub(
+    definition: Definition | CompiledDefinition, answers: dict[str, Any]
+) -> dict[str, Any]:
     """Free text with phone numbers, ID numbers or emails typed in is redacted."""
-    text_codes = {
-        q["code"] for q in iter_questions(definition) if q.get("type") in {"text", "long_text"}
-    }
+    text_codes = (
+        definition.text_codes
+        if isinstance(definition, CompiledDefinition)
+        else {
+            q["code"] for q in iter_questions(definition) if q.get("type") in {"text", "long_text"}
+        }
+    )
     return {
         code: scrub_text(value) if code in text_codes and isinstance(value, str) else value
         for code, value in answers.items()
     }
 
 
-def calculated_values(definition: Definition, answers: dict[str, Any]) -> dict[str, Any]:
-    """The definition's calculated values, when the questionnaires app provides them."""
+def calculated_values(
+    definition: Definition | CompiledDefinition, answers: dict[str, Any]
+) -> dict[str, Any]:
+    """The definition's calculated values; empty when a formula fails."""
+    plan = (
+        definition if isinstance(definition, CompiledDefinition) else definition_compile(definition)
+    )
     try:
-        module = importlib.import_module("questionnaires.calculations")
-    except ModuleNotFoundError:
-        return {}
-    try:
-        return dict(module.calculations_evaluate(definition, answers))
+        return plan.calculated(answers)
     except Exception:  # a broken formula must not lose the citizen's answer
         logger.exception("calculated values failed")
         return {}
+
+
+def version_compiled(version: QuestionnaireVersion) -> CompiledDefinition:
+    """The version's compiled definition; the definition column is read on a miss only
+    (callers may defer it: published versions are immutable, keyed by content hash)."""
+
+    def load() -> Definition:
+        if "definition" in version.__dict__:
+            return version.definition
+        return QuestionnaireVersion.objects.values_list("definition", flat=True).get(pk=version.pk)
+
+    return definition_compiled(version.content_hash, load)
 
 
 @dataclass(frozen=True)
@@ -468,7 +550,8 @@ def _replay(token: str, idempotency_key: str | None) -> Submission | None:
     if not idempotency_key:
         return None
     earlier = (
-        Response.objects.select_related("invitation")
+        Response.objects.select_related("invitation", "version__questionnaire", "unit")
+        .defer("version__definition", "version__questionnaire__draft")
         .filter(idempotency_key=idempotency_key)
         .first()
     )
@@ -479,7 +562,6 @@ def _replay(token: str, idempotency_key: str | None) -> Submission | None:
     return Submission(earlier, replayed=True)
 
 
-@transaction.atomic
 def response_submit_idempotent(
     *,
     token: str,
@@ -494,11 +576,63 @@ def response_submit_idempotent(
     any of them nothing is written. The invitation row is locked (SELECT … FOR UPDATE) so
     two concurrent submissions on one link are serialised: the second sees it used. A
     retry with the Idempotency-Key of a stored response returns that response.
+
+    The common path is five statements (BEGIN, the locked link joined with its version
+    and unit, INSERT, UPDATE, COMMIT). An Idempotency-Key is looked up only when it is
+    needed: when the link is already answered (a retry), or when the insert hits the
+    key's unique constraint (a key used for another link) — then the whole transaction
+    has rolled back, so the rejected call wrote nothing.
     """
-    replay = _replay(token, idempotency_key)
-    if replay:
-        return replay
-    invitation = Invitation.objects.select_for_update().get(token=token)
+    try:
+        return _submit(
+            token=token,
+            answers=answers,
+            source=source,
+            idempotency_key=idempotency_key,
+            client_hash=client_hash,
+        )
+    except IntegrityError:
+        replay = _replay(token, idempotency_key)
+        if replay:
+            return replay
+        raise SurveyClosed("used") from None
+
+
+# What a submission reads of the link, its version and unit; the version's definition
+# comes from the compiled cache (and the questionnaire's draft is never needed).
+_SUBMIT_FIELDS = (
+    "token",
+    "kind",
+    "transaction_id",
+    "firm_id",
+    "campaign_id",
+    "unit__code",
+    "sector",
+    "channel",
+    "expires_at",
+    "completed_at",
+    "started_at",
+    "version__number",
+    "version__content_hash",
+    "version__questionnaire__code",
+)
+
+
+@transaction.atomic
+def _submit(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str,
+    idempotency_key: str | None,
+    client_hash: str,
+) -> Submission:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("version__questionnaire", "unit")
+        .only(*_SUBMIT_FIELDS)
+        .get(token=token)
+    )
     if invitation.completed_at is not None:
         # A retry that lost the race against its own first attempt.
         replay = _replay(token, idempotency_key)
@@ -509,24 +643,50 @@ def response_submit_idempotent(
         campaign = Campaign.objects.select_for_update().get(pk=invitation.campaign_id)
         if quota_reached(campaign, invitation.unit_id):
             raise SurveyClosed("quota")
-    version = QuestionnaireVersion.objects.get(pk=invitation.version_id)
-    cleaned, errors = answers_clean(version.definition, answers)
+    version = invitation.version
+    plan = version_compiled(version)
+    cleaned, errors = answers_clean(plan, answers)
     if errors:
         raise AnswersInvalid(errors)
-    cleaned = answers_scrub(version.definition, cleaned)
+    cleaned = answers_scrub(plan, cleaned)
     digest = answers_hash(cleaned)
     now = timezone.now()
-    if (
-        invitation.kind == Invitation.Kind.OPEN
-        and client_hash
-        and Response.objects.filter(
-            version_id=version.pk,
-            client_hash=client_hash,
-            answers_hash=digest,
-            submitted_at__gte=now - dt.timedelta(hours=settings.SURVEY_DUPLICATE_WINDOW_HOURS),
-        ).exists()
-    ):
+    # Open links: the same answers from the same sender within the window are refused.
+    # The check lives in the cache, never on the response (survey.privacy).
+    claim = (
+        {"version_id": version.pk, "client_hash": client_hash, "digest": digest}
+        if invitation.kind == Invitation.Kind.OPEN and client_hash
+        else None
+    )
+    if claim and not duplicate_claim(**claim):
         raise SurveyClosed("duplicate")
+    try:
+        return _store(
+            invitation=invitation,
+            plan=plan,
+            cleaned=cleaned,
+            digest=digest,
+            now=now,
+            source=source,
+            idempotency_key=idempotency_key,
+        )
+    except BaseException:
+        if claim:
+            duplicate_release(**claim)
+        raise
+
+
+def _store(
+    *,
+    invitation: Invitation,
+    plan: CompiledDefinition,
+    cleaned: dict[str, Any],
+    digest: str,
+    now: dt.datetime,
+    source: str,
+    idempotency_key: str | None,
+) -> Submission:
+    version = invitation.version
     profile: dict[str, str] = {}
     if invitation.firm_id:
         firm = invitation.firm
@@ -539,33 +699,32 @@ def response_submit_idempotent(
             }.items()
             if v
         }
-    unit_id, sector, channel = invitation.unit_id, invitation.sector, invitation.channel
-    if unit_id is None and invitation.transaction_id:  # links made before 0002
-        record = ServiceTransaction.objects.get(pk=invitation.transaction_id)
-        unit_id, sector, channel = record.unit_id, record.sector, record.channel
+    unit, sector, channel = invitation.unit, invitation.sector, invitation.channel
+    if unit is None and invitation.transaction_id:  # links made before 0002
+        record = ServiceTransaction.objects.select_related("unit").get(pk=invitation.transaction_id)
+        unit, sector, channel = record.unit, record.sector, record.channel
     response = Response(
         invitation=invitation,
         version=version,
-        unit_id=unit_id,
+        unit=unit,
         sector=sector,
         channel=channel or "web",
         answers=cleaned,
-        calculated=calculated_values(version.definition, cleaned),
+        calculated=calculated_values(plan, cleaned),
         profile=profile,
         submitted_at=now,
         source=source,
         idempotency_key=idempotency_key or None,
-        client_hash=client_hash,
         answers_hash=digest,
     )
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        raise SurveyClosed("used") from None
+    # No savepoint: a unique-constraint error aborts this whole transaction (nothing was
+    # written before the insert) and response_submit_idempotent sorts out why.
+    response.save(force_insert=True)
     invitation.completed_at = now
-    invitation.save(update_fields=["completed_at"])
-    ResponseDraft.objects.filter(invitation=invitation).delete()
+    Invitation.objects.filter(pk=invitation.pk).update(completed_at=now)
+    if invitation.started_at is not None:
+        # draft_save stamps started_at with the draft's first save: no stamp, no draft.
+        ResponseDraft.objects.filter(invitation=invitation).delete()
     if invitation.kind == Invitation.Kind.FIRM and source in {Source.FORM, Source.API}:
         # In this transaction: the receipt goes out even if the broker is down right now.
         outbox_enqueue(FIRM_RECEIPT_TASK, invitation.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from survey import views
+from survey import kiosk_views, views
 
 app_name = "survey"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("s/<str:token>/qr.<str:extension>", views.survey_qr, name="qr"),
     path("s/<str:token>/o.gif", views.survey_opened, name="opened"),
     path("o/<str:token>/", views.open_link, name="open"),
+    path("kiosk/", kiosk_views.kiosk_begin, name="kiosk-begin"),
+    path("kiosk/<str:device_token>/", kiosk_views.kiosk_page, name="kiosk"),
+    path("kiosk/<str:device_token>/state", kiosk_views.kiosk_state_view, name="kiosk-state"),
+    path("kiosk/<str:device_token>/reset", kiosk_views.kiosk_reset_view, name="kiosk-reset"),
+    path("survey/kiosks/", kiosk_views.kiosks_page, name="kiosks"),
     path("survey/imports/", views.import_page, name="imports"),
     path(
         "survey/imports/template/<int:version_id>.xlsx",

@@ -10,11 +10,14 @@ also used by scripts and tests).
 import logging
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from org.access import capability_required
@@ -32,7 +35,7 @@ from survey.imports import (
     template_filename,
 )
 from survey.models import Campaign, ImportBatch, Invitation, ResponseDraft
-from survey.privacy import client_hash, request_rate_limited
+from survey.privacy import client_hash, request_retry_after
 from survey.qr import qr_png, qr_svg
 from survey.selectors import import_batches_visible, invitation_by_token
 from survey.services import (
@@ -56,6 +59,9 @@ PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
+
+# The kiosk page frames the form and the thank-you page (same origin only).
+FRAMED_BY_KIOSK = {"frame-ancestors": [SELF]}
 
 
 def _closed(request: HttpRequest, reason: str) -> HttpResponse:
@@ -191,6 +197,8 @@ def _submit(request: HttpRequest, token: str, answers: dict[str, Any]) -> HttpRe
 
 
 @never_cache
+@xframe_options_sameorigin  # a counter kiosk shows the form in a frame of its page
+@csp_replace(FRAMED_BY_KIOSK)
 @require_http_methods(["GET", "POST"])
 def survey_form(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_by_token(token)
@@ -219,8 +227,11 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         # A bot filled the invisible field: say thanks, store nothing.
         logger.info("survey honeypot triggered on invitation %s", invitation.pk)
         return redirect("survey:thanks", token=token)
-    if request_rate_limited(request, "submit"):
-        return _closed(request, "limited")
+    wait = request_retry_after(request, "submit", token=token)
+    if wait:
+        reply = _closed(request, "limited")
+        reply["Retry-After"] = str(wait)
+        return reply
 
     section_code = request.POST.get("_section")
     if section_code is None or section_code not in by_code:
@@ -283,6 +294,8 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
+@xframe_options_sameorigin
+@csp_replace(FRAMED_BY_KIOSK)
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "survey/thanks.html")
 
@@ -340,16 +353,17 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get(HONEYPOT):
             return redirect("home")
-        if request_rate_limited(request, "open"):
-            return _closed(request, "limited")
+        wait = request_retry_after(request, "open")
+        if wait:
+            reply = _closed(request, "limited")
+            reply["Retry-After"] = str(wait)
+            return reply
         unit = AdministrativeUnit.objects.filter(
             pk__in=[u["unit"].pk for u in units], code=request.POST.get("unit", "")
         ).first()
         if unit is not None:
             try:
-                invitation = open_invitation_create(
-                    campaign=campaign, unit=unit, client_hash=client_hash(request)
-                )
+                invitation = open_invitation_create(campaign=campaign, unit=unit)
             except SurveyClosed as closed:
                 return _closed(request, closed.reason)
             return redirect("survey:form", token=invitation.token)

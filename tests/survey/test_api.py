@@ -365,7 +365,7 @@ def test_a_unit_code_with_nul_is_a_field_error_not_a_server_error(version, x1, s
         "/api/v1/transactions/", _payload(unit="X\x001"), content_type="application/json"
     )
     assert reply.status_code == 400
-    assert reply.json() == {"unit": ["Không có đơn vị hành chính nào mang mã X1."]}
+    assert reply.json() == {"unit": ["Không được dùng ký tự rỗng (NUL)."]}
     assert not ServiceTransaction.objects.exists()
 
 

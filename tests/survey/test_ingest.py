@@ -1,0 +1,247 @@
+"""Ingestion at volume: the statements a submission and a registration cost, and the
+guarantees the lean paths keep (one response per link, idempotent retries, nothing
+written by a rejected call, registrations racing on one external id)."""
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from questionnaires.services import library_definition, questionnaire_publish
+from survey.models import Invitation, Response, ServiceTransaction
+from survey.services import (
+    TransactionConflict,
+    TransactionData,
+    api_client_create,
+    transactions_register,
+)
+from tests.survey.conftest import COMPLETED, answers, register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings: Any) -> None:
+    settings.SURVEY_RATE_LIMITS = {"submit": "0/m", "open": "0/m"}
+
+
+def _submit(token: str, body: dict[str, Any], key: str | None = None) -> Any:
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return Client().post(
+        "/api/v1/responses/",
+        {"token": token, "answers": body},
+        content_type="application/json",
+        **headers,
+    )
+
+
+def _item(external_id: str, unit: Any) -> dict[str, str]:
+    return {
+        "external_id": external_id,
+        "unit": unit.code,
+        "procedure": "1.001",
+        "sector": "land",
+        "channel": "counter",
+        "completed_at": "2026-03-02T09:30:00+07:00",
+    }
+
+
+def test_a_submission_takes_five_statements(version, x1, django_assert_num_queries):
+    # Given a process that has already seen this version (its definition is compiled)
+    _submit(register(x1, "warm").invitation.token, answers(), key="warm")
+    token = register(x1).invitation.token
+
+    # When an answer is submitted with an Idempotency-Key: the transaction (savepoint
+    # here, inside the test's transaction), the locked link with its version and unit,
+    # the insert, the link marked used.
+    with django_assert_num_queries(5):
+        reply = _submit(token, answers(5), key="k-1")
+
+    # Then it is stored, and the reply names questionnaire, version and unit
+    assert reply.status_code == 201
+    assert reply.json()["questionnaire"] == "sipas" and reply.json()["unit"] == "X1"
+    assert Response.objects.get(invitation__token=token).answers["a1"] == 5
+    assert Invitation.objects.get(token=token).completed_at is not None
+
+
+def test_a_retry_replays_and_another_links_key_changes_nothing(version, x1):
+    one = register(x1, "A").invitation.token
+    two = register(x1, "B").invitation.token
+    first = _submit(one, answers(5), key="same")
+
+    retry = _submit(one, answers(1), key="same")
+    stolen = _submit(two, answers(2), key="same")
+
+    assert first.status_code == 201
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    assert retry.json()["answers"]["a1"] == 5
+    # The insert on link B hit the key's unique constraint: rolled back whole.
+    assert stolen.status_code == 422
+    assert Response.objects.count() == 1
+    assert Invitation.objects.get(token=two).completed_at is None
+
+
+def test_a_new_version_is_checked_against_its_own_definition(version, x1):
+    # Given v1 compiled in this process, then v2 adding a required question
+    _submit(register(x1, "v1-warm").invitation.token, answers(), key="w")
+    definition = library_definition("sipas")
+    definition["sections"][0]["questions"].append(
+        {"code": "zz", "type": "yes_no", "required": True, "label": {"vi": "Mới?", "en": "New?"}}
+    )
+    questionnaire = version.questionnaire
+    questionnaire.draft = definition
+    questionnaire.save()
+    questionnaire_publish(questionnaire=questionnaire)
+    on_v2 = register(x1, "v2").invitation.token
+    on_v1 = register(x1, "v1")
+    Invitation.objects.filter(pk=on_v1.invitation.pk).update(version=version)
+
+    refused = _submit(on_v2, answers())
+    kept = _submit(on_v1.invitation.token, answers())
+
+    assert refused.status_code == 400 and "zz" in refused.json()["answers"]
+    assert kept.status_code == 201 and kept.json()["version"] == 1
+    assert _submit(on_v2, {**answers(), "zz": "yes"}).json()["version"] == 2
+
+
+def test_registration_statements_do_not_grow_with_the_batch(
+    version, province, x1, x2, django_assert_num_queries
+):
+    _client, key = api_client_create(name="one-stop", units=[province])
+    system = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    system.post("/api/v1/transactions/", _item("warm", x1), content_type="application/json")
+    # 40: SQLite splits an INSERT above 999 parameters (PostgreSQL sends 1,000 rows in one).
+    batch = {"transactions": [_item(f"B-{i}", (x1, x2)[i % 2]) for i in range(40)]}
+
+    # the key, the batch's units, the transaction, the unit tree, the key's units, the
+    # current version, INSERT, campaigns, INSERT, end (new ids: no look for known ones).
+    with django_assert_num_queries(10):
+        reply = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
+    # and one transaction alone costs the same
+    with django_assert_num_queries(10):
+        single = system.post(
+            "/api/v1/transactions/", _item("S-1", x1), content_type="application/json"
+        )
+
+    assert reply.status_code == 201 and reply.json()["created"] == 40
+    assert single.status_code == 201 and single.json()["created"] is True
+    assert ServiceTransaction.objects.count() == 42
+    assert Invitation.objects.filter(transaction__external_id__startswith="B-").count() == 40
+    tokens = [r["token"] for r in reply.json()["results"]]
+    assert len(set(tokens)) == 40
+    assert set(tokens) == set(
+        Invitation.objects.filter(transaction__external_id__startswith="B-").values_list(
+            "token", flat=True
+        )
+    )
+
+
+def test_a_known_id_resent_with_data_that_no_longer_validates_returns_its_link(
+    version, province, x1
+):
+    first = register(x1, "KNOWN")
+
+    # The optimistic first attempt refuses the item; the second finds it known.
+    again = register(x1, "KNOWN", questionnaire_code="no-such-questionnaire")
+
+    assert again.created is False
+    assert again.invitation.token == first.invitation.token
+    assert ServiceTransaction.objects.count() == 1
+
+
+def _items(ids: range, unit: Any) -> list[TransactionData]:
+    return [
+        TransactionData(
+            external_id=f"R-{i}",
+            unit=unit,
+            procedure_code="1.001",
+            sector="land",
+            channel="counter",
+            completed_at=COMPLETED,
+        )
+        for i in ids
+    ]
+
+
+def _race(calls: list[Any]) -> list[Any]:
+    """Run the calls in threads released together; each result or the exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = calls[index]()
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_at_the_same_moment_register_each_id_once(version, province, x1):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (set DATABASE_URL)")
+    client, _key = api_client_create(name="one-stop", units=[province])
+    first, second = _race(
+        [
+            lambda: transactions_register(items=_items(range(0, 600), x1), client=client),
+            lambda: transactions_register(items=_items(range(300, 900), x1), client=client),
+        ]
+    )
+
+    # Both succeed; an id in both batches is one transaction with one link, the same
+    # token in both answers, created by exactly one of them.
+    assert not isinstance(first, Exception) and not isinstance(second, Exception)
+    assert ServiceTransaction.objects.count() == 900
+    assert Invitation.objects.count() == 900
+    tokens_first = {r.transaction.external_id: r.invitation.token for r in first}
+    tokens_second = {r.transaction.external_id: r.invitation.token for r in second}
+    for i in range(300, 600):
+        assert tokens_first[f"R-{i}"] == tokens_second[f"R-{i}"]
+    created = {r.transaction.external_id for r in first + second if r.created}
+    assert len(created) == 900
+    assert sum(r.created for r in first + second) == 900
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_system_racing_for_the_same_ids_gets_a_conflict(version, province, x1):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (set DATABASE_URL)")
+    ours, _ = api_client_create(name="ours", units=[province])
+    theirs, _ = api_client_create(name="theirs", units=[province])
+    results = _race(
+        [
+            lambda: transactions_register(items=_items(range(0, 400), x1), client=ours),
+            lambda: transactions_register(items=_items(range(200, 600), x1), client=theirs),
+        ]
+    )
+
+    # Exactly one wins the shared ids; the other writes nothing at all.
+    conflicts = [r for r in results if isinstance(r, TransactionConflict)]
+    assert len(conflicts) == 1
+    assert conflicts[0].external_ids == sorted(f"R-{i}" for i in range(200, 400))
+    assert ServiceTransaction.objects.count() == 400
+    assert Invitation.objects.count() == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_retry_sent_twice_at_once_stores_one_response(version, x1):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locking is only meaningful on PostgreSQL (set DATABASE_URL)")
+    token = register(x1).invitation.token
+
+    replies = _race([lambda: _submit(token, answers(4), key="twice")] * 2)
+
+    assert sorted(r.status_code for r in replies) == [200, 201]
+    assert replies[0].json()["id"] == replies[1].json()["id"]
+    assert Response.objects.count() == 1

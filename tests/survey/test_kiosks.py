@@ -1,0 +1,134 @@
+"""Counter kiosks: pairing with a short code, the survey of the counter's transaction on
+screen, reset after the answer or when abandoned, the QR receipt without a kiosk."""
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from org.models import Role
+from survey.kiosks import kiosk_pair, kiosk_reset, kiosk_start, kiosk_state
+from survey.models import Kiosk
+from survey.services import api_client_create, response_submit
+from tests.factories import signed_in
+from tests.survey.kiosk_helpers import kiosk_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def _transaction(external_id: str, counter: str = "", unit: str = "X1") -> dict[str, str]:
+    body = {
+        "external_id": external_id,
+        "unit": unit,
+        "procedure": "1.001",
+        "sector": "land",
+        "channel": "counter",
+        "completed_at": "2026-03-02T09:30:00+07:00",
+    }
+    return {**body, "counter": counter} if counter else body
+
+
+@pytest.fixture
+def system(province) -> Client:
+    _client, key = api_client_create(name="one-stop", units=[province])
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+def _register(system: Client, body: dict[str, str]) -> Any:
+    return system.post("/api/v1/transactions/", body, content_type="application/json")
+
+
+def test_a_staff_member_pairs_a_kiosk_with_its_code(version, province, x1, x2):
+    officer = signed_in("officer", Role.OFFICER, x1)
+    tablet = Client()
+    page = tablet.post("/kiosk/")
+    kiosk = Kiosk.objects.get()
+    code = tablet.get(f"/kiosk/{kiosk.device_token}/state").json()
+
+    outside = officer.post(
+        "/survey/kiosks/", {"code": kiosk.pairing_code, "unit": "X2", "counter": "3"}
+    )
+    wrong = officer.post("/survey/kiosks/", {"code": "000000x", "unit": "X1", "counter": "3"})
+    paired = officer.post(
+        "/survey/kiosks/", {"code": kiosk.pairing_code, "unit": "X1", "counter": "3"}
+    )
+
+    assert page.status_code == 302 and page["Location"] == f"/kiosk/{kiosk.device_token}/"
+    assert code == {"state": "unpaired", "code": kiosk.pairing_code}
+    assert outside.status_code == 400 and wrong.status_code == 400  # X2 is not theirs
+    assert paired.status_code == 302
+    kiosk.refresh_from_db()
+    assert (kiosk.unit, kiosk.counter, kiosk.pairing_code) == (x1, "3", "")
+    assert tablet.get(f"/kiosk/{kiosk.device_token}/state").json() == {
+        "state": "waiting",
+        "counter": "3",
+    }
+    assert Client().get("/survey/kiosks/").status_code == 302  # sign in first
+
+
+def test_the_counters_transaction_is_shown_on_its_kiosk_in_the_short_form(
+    version, province, x1, x2, system
+):
+    kiosk_campaign(province)
+    kiosk = kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+
+    at_kiosk = _register(system, _transaction("T-1", counter="3")).json()
+    other_counter = _register(system, _transaction("T-2", counter="4")).json()
+    other_unit = _register(system, _transaction("T-3", counter="3", unit="X2")).json()
+    state = kiosk_state(Kiosk.objects.get(pk=kiosk.pk))
+
+    assert at_kiosk["kiosk"] is True and at_kiosk["questionnaire"] == "kiosk_short"
+    assert state.state == "survey" and state.token == at_kiosk["token"]
+    # No kiosk there: the transaction's own questionnaire and the QR receipt.
+    for reply in (other_counter, other_unit):
+        assert reply["kiosk"] is False and reply["questionnaire"] == "sipas"
+        assert reply["receipt_url"].endswith("/receipt/")
+
+
+def test_after_the_answer_the_kiosk_says_thanks_once_then_waits(version, province, x1, system):
+    kiosk_campaign(province)
+    kiosk = kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+    token = _register(system, _transaction("T-1", counter="3")).json()["token"]
+
+    response_submit(token=token, answers={"k1": 5, "k2": 4})
+    states = [kiosk_state(Kiosk.objects.get(pk=kiosk.pk)).state for _ in range(2)]
+
+    assert states == ["done", "waiting"]
+
+
+def test_an_abandoned_survey_leaves_the_screen_and_its_link_stays_valid(
+    version, province, x1, system
+):
+    kiosk_campaign(province)
+    kiosk = kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+    token = _register(system, _transaction("T-1", counter="3")).json()["token"]
+    tablet = Client()
+
+    stale = tablet.post(f"/kiosk/{kiosk.device_token}/reset", {"token": "not-this-one"})
+    reset = tablet.post(f"/kiosk/{kiosk.device_token}/reset", {"token": token})
+
+    assert stale.json()["state"] == "survey"  # a reset for another survey changes nothing
+    assert reset.json() == {"state": "waiting", "counter": "3"}
+    assert Client().get(f"/s/{token}/").status_code == 200  # the receipt still works
+
+
+def test_a_new_kiosk_on_a_counter_replaces_the_old_one(version, x1):
+    old = kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+    code = kiosk_start().pairing_code
+    new = kiosk_pair(code=code, unit=x1, counter="3")
+
+    assert kiosk_state(Kiosk.objects.get(pk=old.pk)).state == "unpaired"
+    assert kiosk_state(Kiosk.objects.get(pk=new.pk)).state == "waiting"
+    with pytest.raises(ValidationError):
+        kiosk_pair(code=code, unit=x1, counter="5")  # a code pairs once
+
+
+def test_the_kiosk_page_loads_its_script_as_a_static_file(version, x1):
+    kiosk = kiosk_start()
+
+    html = Client().get(f"/kiosk/{kiosk.device_token}/").content.decode()
+
+    assert "kiosk.js" in html and "<script>" not in html
+    assert Client().get("/kiosk/nope/").status_code == 404
+    kiosk_reset(kiosk, "")  # harmless on an unpaired kiosk
