@@ -7,8 +7,9 @@ import numpy as np
 
 from analysis.element_index import ancestor_levels
 from analysis.estimation import Domain, EstimateRow, Items, publish, round_estimates
+from analysis.estimators import bootstrap_design, jkn_design
 from analysis.loaders import RoundData
-from analysis.weighting import weights_compute
+from analysis.weighting import WeightingError, weights_compute
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def round_compute(
     if len(data.leaf_unit) == 1:
         return _one_respondent(data, spec, publication, scope_id)
     weighting = weights_compute(columns=data.columns, frame=frame, margins=margins, steps=scheme)
+    design = replicate(weighting.design, scheme=scheme, spec=spec)
     levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=scope_id)
     domains = [Domain("unit", levels[:, depth]) for depth in range(levels.shape[1])]
     domains += [Domain(v, data.columns[v]) for v in spec.get("profile_domains", [])]
@@ -47,9 +49,38 @@ def round_compute(
         item_satisfied=data.item_satisfied,
     )
     rows = round_estimates(
-        design=weighting.design, data=items, domains=domains, spec=spec, publication=publication
+        design=design, data=items, domains=domains, spec=spec, publication=publication
     )
     return Computed(rows, weighting.diagnostics)
+
+
+# Replicate weights are a dense (respondents × replicates) matrix: bounded here.
+MAX_REPLICATE_CELLS = 50_000_000
+
+
+def replicate(design: Any, *, scheme: list[dict[str, Any]], spec: dict[str, Any]) -> Any:
+    """The design with replicate weights when the spec asks for them (R's
+    as.svrepdesign): the stratified jackknife (one replicate per respondent) or the
+    Rao–Wu bootstrap (seeded). Weight adjustments are not redone in each replicate, so
+    only cell-weight schemes may use them."""
+    method = spec.get("variance", "taylor")
+    if method == "taylor":
+        return design
+    if any(step.get("step") != "cell_weights" for step in scheme):
+        raise WeightingError(
+            "replicate variance needs a scheme of cell weights only (the replicates would "
+            "not repeat the raking, calibration or trimming)"
+        )
+    replicates = design.n if method == "jackknife" else int(spec.get("replicates", 200))
+    if design.n * replicates > MAX_REPLICATE_CELLS:
+        raise WeightingError(
+            f"{replicates} replicates of {design.n} respondents are too many; use Taylor"
+            " linearisation or fewer bootstrap replicates"
+        )
+    if method == "jackknife":
+        return jkn_design(design)
+    rng = np.random.default_rng(int(spec.get("seed", 20240101)))
+    return bootstrap_design(design, replicates, rng=rng)
 
 
 def _one_respondent(

@@ -76,7 +76,11 @@ class EstimationSpec(serializers.Serializer):
     )
     ci_method = serializers.ChoiceField(choices=["logit", "korn_graubard", "wald"])
     confidence = serializers.FloatField(min_value=0.5, max_value=0.999, required=False)
-    variance = serializers.ChoiceField(choices=["taylor"], required=False)
+    variance = serializers.ChoiceField(
+        choices=["taylor", "jackknife", "bootstrap"], required=False
+    )
+    replicates = serializers.IntegerField(min_value=20, max_value=2000, required=False)
+    seed = serializers.IntegerField(min_value=0, required=False)
     # Large rounds as a chord of chunk tasks: "auto" (by size), "always" or "never".
     parallel = serializers.ChoiceField(choices=["auto", "always", "never"], required=False)
 

@@ -163,6 +163,7 @@ def fanout_plan(survey_round: Any) -> list[int] | None:
         and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
         and set(spec.get("statistics", [])) <= {"element_index", "overall"}
         and not spec.get("profile_domains")
+        and spec.get("variance", "taylor") == "taylor"
         and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
     )
     if mode == "never" or not default_design:

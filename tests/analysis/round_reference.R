@@ -44,3 +44,15 @@ overall <- svycontrast(both, contrast)
 emit("overall|all", coef(overall), SE(overall))
 cat("}\n")
 cat(sprintf("R_WEIGHT_SUM = %s\n", fmt(sum(weights(raked)))))
+# Replicate variance: the stratified jackknife of the cell-weight design (no raking).
+jk <- as.svrepdesign(des, type = "JKn")
+cat("R_JKN = {\n")
+for (what in c("access", "proc")) {
+  num <- as.formula(paste0("~sat_", what))
+  den <- as.formula(paste0("~valid_", what))
+  by_unit <- svyby(num, ~unit, jk, svyratio, denominator = den)
+  for (i in seq_len(nrow(by_unit))) {
+    emit(paste0(what, "|unit=", by_unit$unit[i]), by_unit[i, 2], by_unit[i, 3])
+  }
+}
+cat("}\n")

@@ -299,3 +299,29 @@ def test_monitoring_shows_progress_against_the_plan(round_, stat):
             "short": True,
         },
     ]
+
+
+def test_a_bootstrap_run_gives_standard_errors_near_taylor(round_):
+    people = [("female", "35-44"), ("male", "18-24")]
+    _answers(
+        round_, [(u, "land", *people[i % 2], 2 + i % 4) for u in ("X1", "X2") for i in range(30)]
+    )
+    round_.publication = {"min_n": 0}
+    round_.save()
+    for code in ("X1", "X2"):  # 300 transactions a commune: 30 answers are a 10 % sample
+        FrameCell.objects.create(
+            round=round_,
+            unit=AdministrativeUnit.objects.get(code=code),
+            sector="land",
+            count=300,
+            source="upload",
+        )
+    taylor = {(r.domain_value, r.item): r.se for r in _run(round_).rows}
+    round_.estimation = {"variance": "bootstrap", "replicates": 400, "seed": 7}
+    round_.save()
+
+    boot = {(r.domain_value, r.item): r.se for r in _run(round_).rows}
+
+    assert set(boot) == set(taylor)
+    ratios = [boot[k] / taylor[k] for k in taylor if taylor[k] > 0]
+    assert ratios and all(0.7 < r < 1.3 for r in ratios), ratios

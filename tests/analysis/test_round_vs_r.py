@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis.compute import replicate
 from analysis.estimation import Domain, Items, round_estimates
-from analysis.weighting import weights_compute
-from tests.analysis.r_round_reference import R_ROUND, R_WEIGHT_SUM
+from analysis.weighting import WeightingError, weights_compute
+from tests.analysis.r_round_reference import R_JKN, R_ROUND, R_WEIGHT_SUM
 
 DATA = Path(__file__).parent / "data" / "round.csv"
 MARGINS = {
@@ -82,3 +83,47 @@ def test_raked_weights_hit_the_margins(estimates):
 def test_n_counts_the_respondents_who_answered_the_element(estimates):
     assert estimates["proc|all"][2] == estimates["answered_proc"][2] < 188
     assert estimates["access|all"][2] == 188
+
+
+def _cell_weighted_jackknife() -> dict[str, tuple[float, float]]:
+    rows = list(csv.DictReader(DATA.open()))
+    columns = {name: np.array([r[name] for r in rows]) for name in ("unit", "sector")}
+    frame = {(r["unit"], r["sector"]): float(r["N"]) for r in rows}
+    scheme = SCHEME[:1]
+    weighting = weights_compute(
+        columns=columns,
+        frame=[({"unit": u, "sector": s}, count) for (u, s), count in frame.items()],
+        margins={},
+        steps=scheme,
+    )
+    design = replicate(weighting.design, scheme=scheme, spec={"variance": "jackknife"})
+    number = lambda name: np.array([float(r[name]) for r in rows])  # noqa: E731
+    items = Items(
+        components=["access", "proc"],
+        satisfied=np.column_stack([number("sat_access"), number("sat_proc")]),
+        valid=np.column_stack([number("valid_access"), number("valid_proc")]),
+        items=[],
+        values=np.zeros((len(rows), 0)),
+        item_satisfied=[],
+    )
+    out = round_estimates(
+        design=design,
+        data=items,
+        domains=[Domain("unit", number("unit"))],
+        spec={"statistics": ["element_index"], "ci_method": "logit"},
+        publication={"min_n": 0},
+    )
+    return {f"{r.item}|unit={r.domain_value}": (r.estimate, r.se) for r in out}
+
+
+def test_the_stratified_jackknife_equals_r_jkn():
+    ours = _cell_weighted_jackknife()
+
+    for key, (estimate, se) in R_JKN.items():
+        assert ours[key][0] == pytest.approx(estimate, rel=1e-9), key
+        assert ours[key][1] == pytest.approx(se, rel=1e-9), key
+
+
+def test_replicates_are_refused_after_raking():
+    with pytest.raises(WeightingError, match="cell weights only"):
+        replicate(object(), scheme=SCHEME, spec={"variance": "bootstrap"})
