@@ -66,7 +66,7 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 parsed[part] = json.loads(text)
             except json.JSONDecodeError as error:
-                errors[part] = [_("Not valid JSON: %(error)s") % {"error": error.msg}]
+                errors[part] = [_json_error(error)]
         if not errors:
             changes, problems = instrument_check(survey_round=survey_round, data=parsed)
             if not problems:
@@ -114,6 +114,28 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
             out += _flatten(value, label)
         return out
     return [f"{prefix}{errors}"]
+
+
+# Python's json messages, which the page showed in English on a Vietnamese page.
+JSON_MESSAGES = {
+    "Expecting value": gettext_lazy("a value is expected"),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "a name in double quotes is expected"
+    ),
+    "Expecting ',' delimiter": gettext_lazy("a comma is expected"),
+    "Expecting ':' delimiter": gettext_lazy("a colon is expected"),
+    "Unterminated string starting at": gettext_lazy("a text is not closed"),
+    "Extra data": gettext_lazy("there is text after the end"),
+    "Invalid control character at": gettext_lazy("a control character is not allowed"),
+}
+
+
+def _json_error(error: json.JSONDecodeError) -> str:
+    return _("Not valid JSON (line %(line)d, column %(column)d): %(error)s") % {
+        "line": error.lineno,
+        "column": error.colno,
+        "error": JSON_MESSAGES.get(error.msg, error.msg),
+    }
 
 
 def _label(key: Any, prefix: str) -> str:

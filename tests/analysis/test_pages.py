@@ -163,3 +163,20 @@ def test_the_round_page_names_steps_from_one_and_stages_in_vietnamese(round_, st
     assert "2 → Biến không có trong bảng hỏi: nosuch" in text
     assert "trích xuất 0,01 · nạp dữ liệu 0,05 · tính toán 0,02 · lưu kết quả 0,01" in text
     assert "extract" not in text.split("data-stages")[0]
+
+
+def test_a_json_error_on_the_round_page_is_in_vietnamese_with_its_place(round_, stat):
+    # QA: "JSON không hợp lệ: Expecting property name enclosed in double quotes".
+    form = {
+        "sample_plan": '{"method": "yamane"}',
+        "weighting": '[{"step": "rake",',
+        "estimation": '{"statistics": ["element_index"], "ci_method": "logit"}',
+        "publication": '{"min_n": 5}',
+    }
+
+    reply = stat.post(f"/rounds/{round_.code}/", form)
+
+    text = reply.content.decode()
+    assert reply.status_code == 400
+    assert "JSON không hợp lệ (dòng 1, cột 18): thiếu một tên đặt trong dấu nháy kép" in text
+    assert "Expecting" not in text
