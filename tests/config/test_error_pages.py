@@ -24,3 +24,17 @@ def test_forbidden_and_missing_pages_are_in_vietnamese():
 def test_the_server_error_page_is_in_vietnamese():
     # Django renders 500.html without a request or context processors.
     assert "Lỗi máy chủ" in render_to_string("500.html")
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served_not_a_404():
+    # QA: every page logged "GET /favicon.ico 404" and a console error in the browser.
+    from django.test import Client
+
+    client = Client()
+    icon = client.get("/favicon.ico")
+    home = client.get("/").content.decode()
+
+    assert icon.status_code == 301
+    assert icon["Location"].endswith("favicon.svg")
+    assert 'rel="icon"' in home
