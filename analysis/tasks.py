@@ -95,6 +95,11 @@ def analysis_run_execute(self, run_id: int) -> int:
             scope_id=run.round.scope_id,
         )
         stages.enter("store")
+    except WeightingError as error:
+        # The scheme does not fit the data: the run fails with the reason, and there is
+        # nothing to retry or to log a traceback for.
+        analysis_run_fail(run_id=run_id, error=failure_reason(error))
+        return 0
     except Exception as error:
         analysis_run_fail(run_id=run_id, error=failure_reason(error))
         raise
