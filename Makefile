@@ -37,7 +37,7 @@ run: install .env
 	@echo "    API documentation:     http://$(HOST)/api/docs/"
 	@echo "    admin:                 http://$(HOST)/admin/   login: admin / hailong-demo"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST)} $(BIN)/python manage.py runserver $(HOST)
 
 ## test: the whole suite (set DATABASE_URL / REDIS_URL for PostgreSQL, Redis and a real worker)
 test: install

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from analysis.models import AnalysisRun
@@ -28,6 +29,13 @@ from survey.imports import ImportFileInvalid
 
 statistician = capability_required(Capability.RUNS)
 PARTS = ("sample_plan", "weighting", "estimation", "publication")
+# A run's stages (analysis.tasks.STAGES) as the page shows them.
+STAGE_LABELS = {
+    "extract": gettext_lazy("extract"),
+    "load": gettext_lazy("load"),
+    "compute": gettext_lazy("compute"),
+    "store": gettext_lazy("store"),
+}
 
 
 @statistician
@@ -58,7 +66,7 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 parsed[part] = json.loads(text)
             except json.JSONDecodeError as error:
-                errors[part] = [_("Not valid JSON: %(error)s") % {"error": error.msg}]
+                errors[part] = [_json_error(error)]
         if not errors:
             changes, problems = instrument_check(survey_round=survey_round, data=parsed)
             if not problems:
@@ -72,6 +80,10 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("analysis:round", code=code)
             errors = {k: _flatten(v) for k, v in problems.items()}
     runs = list(survey_round.runs.all()[:20])
+    stage_labels = {stage: str(label) for stage, label in STAGE_LABELS.items()}
+    for run in runs:
+        run.stage_label = stage_labels.get(run.stage, run.stage)
+        run.timing_labels = [(stage_labels.get(k, k), v) for k, v in (run.timings or {}).items()]
     context = {
         "round": survey_round,
         "texts": texts,
@@ -82,6 +94,7 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
         "status_labels": json.dumps(
             {value: str(label) for value, label in AnalysisRun.Status.choices}, ensure_ascii=False
         ),
+        "stage_labels": json.dumps(stage_labels, ensure_ascii=False),
         "frame_cells": survey_round.frame_cells.count(),
         "margins": survey_round.margins.count(),
     }
@@ -92,11 +105,7 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
     """DRF's nested errors as readable lines ("weighting 2 → margins: …")."""
     if isinstance(errors, dict):
         return [
-            line
-            for key, value in errors.items()
-            for line in _flatten(
-                value, f"{prefix}{key} → " if key != "non_field_errors" else prefix
-            )
+            line for key, value in errors.items() for line in _flatten(value, _label(key, prefix))
         ]
     if isinstance(errors, list):
         out: list[str] = []
@@ -105,6 +114,37 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
             out += _flatten(value, label)
         return out
     return [f"{prefix}{errors}"]
+
+
+# Python's json messages, which the page showed in English on a Vietnamese page.
+JSON_MESSAGES = {
+    "Expecting value": gettext_lazy("a value is expected"),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "a name in double quotes is expected"
+    ),
+    "Expecting ',' delimiter": gettext_lazy("a comma is expected"),
+    "Expecting ':' delimiter": gettext_lazy("a colon is expected"),
+    "Unterminated string starting at": gettext_lazy("a text is not closed"),
+    "Extra data": gettext_lazy("there is text after the end"),
+    "Invalid control character at": gettext_lazy("a control character is not allowed"),
+}
+
+
+def _json_error(error: json.JSONDecodeError) -> str:
+    return _("Not valid JSON (line %(line)d, column %(column)d): %(error)s") % {
+        "line": error.lineno,
+        "column": error.colno,
+        "error": JSON_MESSAGES.get(error.msg, error.msg),
+    }
+
+
+def _label(key: Any, prefix: str) -> str:
+    """A ListField's errors are keyed by the 0-based position: show steps from 1."""
+    if key == "non_field_errors":
+        return prefix
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}{int(key) + 1} → "
+    return f"{prefix}{key} → "
 
 
 @statistician

@@ -2,6 +2,7 @@
 estimation spec and publication rule — validated here (field errors for the API and
 the pages), with the defaults a transaction-linked SIPAS round starts from."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -76,9 +77,7 @@ class EstimationSpec(serializers.Serializer):
     )
     ci_method = serializers.ChoiceField(choices=["logit", "korn_graubard", "wald"])
     confidence = serializers.FloatField(min_value=0.5, max_value=0.999, required=False)
-    variance = serializers.ChoiceField(
-        choices=["taylor", "jackknife", "bootstrap"], required=False
-    )
+    variance = serializers.ChoiceField(choices=["taylor", "jackknife", "bootstrap"], required=False)
     replicates = serializers.IntegerField(min_value=20, max_value=2000, required=False)
     seed = serializers.IntegerField(min_value=0, required=False)
     # Large rounds as a chord of chunk tasks: "auto" (by size), "always" or "never".
@@ -108,11 +107,31 @@ class SamplePlan(serializers.Serializer):
         return data
 
 
+# More steps than any real scheme has; each one is a pass over every respondent.
+MAX_STEPS = 20
+
+
 class RoundInstrument(serializers.Serializer):
     sample_plan = SamplePlan(required=False)
-    weighting = WeightingScheme(required=False)
+    weighting = WeightingScheme(required=False, max_length=MAX_STEPS)
     estimation = EstimationSpec(required=False)
     publication = PublicationRule(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # A misspelt part ("weighing") would otherwise be dropped and the PUT answer 200.
+        given = self.initial_data if isinstance(self.initial_data, Mapping) else {}
+        unknown = sorted(set(given) - set(self.fields) - {"reason", "csrfmiddlewaretoken"})
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        _("Not a part of the instrument (one of: %(parts)s).")
+                        % {"parts": ", ".join(self.fields)}
+                    ]
+                    for name in unknown
+                }
+            )
+        return data
 
 
 def scheme_of(survey_round: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import numpy as np
 from celery import chord, group, shared_task
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from analysis.compute import Computed, round_compute
 from analysis.extracts import extract_fingerprint, extract_refresh
@@ -31,6 +32,7 @@ from analysis.services import (
     analysis_run_start,
     analysis_run_store,
 )
+from analysis.weighting import WeightingError
 from org.models import AdministrativeUnit
 from questionnaires.definition import scored_items
 
@@ -93,8 +95,13 @@ def analysis_run_execute(self, run_id: int) -> int:
             scope_id=run.round.scope_id,
         )
         stages.enter("store")
+    except WeightingError as error:
+        # The scheme does not fit the data: the run fails with the reason, and there is
+        # nothing to retry or to log a traceback for.
+        analysis_run_fail(run_id=run_id, error=failure_reason(error))
+        return 0
     except Exception as error:
-        analysis_run_fail(run_id=run_id, error=repr(error))
+        analysis_run_fail(run_id=run_id, error=failure_reason(error))
         raise
     run.timings = stages.timings  # "store" is added by the service, inside its transaction
     return analysis_run_store(
@@ -269,6 +276,14 @@ def run_combine(
     for keys, count in frame:
         cell = (int(keys["unit"]), str(keys["sector"]))
         population[cell] = population.get(cell, 0.0) + count
+    if population and stats.cells and not any(tuple(c) in population for c in stats.cells):
+        error = WeightingError(
+            "the frame covers none of the answered cells",
+            code="frame_covers_no_cell",
+            params={"cells": len(stats.cells), "by": "unit × sector"},
+        )
+        analysis_run_fail(run_id=run_id, error=failure_reason(error))
+        return 0
     spec = spec_of(survey_round)
     rows = estimates_from_stats(
         stats=stats,
@@ -307,7 +322,10 @@ def run_combine(
 def run_chunks_failed(*args: Any, run_id: int) -> None:
     """A share failed: the run fails with the reason (nothing was stored)."""
     error = next((a for a in args if isinstance(a, BaseException)), None)
-    analysis_run_fail(run_id=run_id, error=repr(error) if error else "a share of the run failed")
+    analysis_run_fail(
+        run_id=run_id,
+        error=failure_reason(error) if error else _("A share of the run failed."),
+    )
 
 
 def _cell_weight_summary(weights: np.ndarray, n: np.ndarray, shares: int) -> dict[str, Any]:
@@ -331,3 +349,24 @@ def _cell_weight_summary(weights: np.ndarray, n: np.ndarray, shares: int) -> dic
         "margins": [],
         "parallel_shares": shares,
     }
+
+
+def failure_reason(error: BaseException) -> str:
+    """What a failed run shows the statistician: the weighting's reason in their language,
+    anything else as the exception (a bug to report)."""
+    if isinstance(error, WeightingError):
+        texts = {
+            "no_margin": _(
+                "No margins were uploaded for %(variable)s: upload them on the round's page "
+                "or take %(variable)s out of the weighting scheme."
+            ),
+            "unknown_variable": _("The weighting scheme names an unknown variable: %(variable)s."),
+            "frame_covers_no_cell": _(
+                "The frame covers none of the %(cells)s cells (%(by)s) that have answers: "
+                "check its unit and sector codes, or build it from the registered transactions."
+            ),
+        }
+        if error.code in texts:
+            return texts[error.code] % error.params
+        return _("The weighting scheme cannot be applied: %(reason)s") % {"reason": error}
+    return repr(error)

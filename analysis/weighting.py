@@ -43,7 +43,15 @@ QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 
 
 class WeightingError(ValueError):
-    """A scheme that cannot be applied to these respondents (the message says why)."""
+    """A scheme that cannot be applied to these respondents (the message says why).
+
+    ``code`` and ``params`` name the common failures so that the caller can say them in
+    the user's language (analysis.tasks.failure_reason); the message is the English."""
+
+    def __init__(self, message: str, *, code: str = "", params: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
 
 
 @dataclass
@@ -64,7 +72,11 @@ def variable_values(columns: Mapping[str, np.ndarray], variable: str) -> np.ndar
     parts = variable.split("+")
     missing = [p for p in parts if p not in columns]
     if missing:
-        raise WeightingError(f"unknown variable {', '.join(missing)}")
+        raise WeightingError(
+            f"unknown variable {', '.join(missing)}",
+            code="unknown_variable",
+            params={"variable": ", ".join(missing)},
+        )
     values = [np.asarray(columns[p]).astype(str) for p in parts]
     if len(values) == 1:
         return values[0]
@@ -160,6 +172,14 @@ def _cell_weights(
         population[key] = population.get(key, 0.0) + float(count)
     sampled = np.bincount(cell, minlength=len(cells)).astype(float)
     framed = np.array([population.get(str(c), 0.0) for c in cells])
+    if population and len(cells) and not framed.any():
+        # Every respondent would weigh 1 and the run would "succeed" with unweighted
+        # estimates: an uploaded frame whose cells match none of the answers' cells.
+        raise WeightingError(
+            f"the frame covers none of the {len(cells)} answered cells ({' × '.join(by)})",
+            code="frame_covers_no_cell",
+            params={"cells": len(cells), "by": " × ".join(by)},
+        )
     # A cell with fewer transactions than answers (or none on record) is taken as
     # fully answered: weight 1, no sampling error.
     size = np.maximum(framed, sampled)
@@ -174,7 +194,9 @@ def _cell_weights(
 
 def _targets(margins: Mapping[str, Mapping[str, float]], variable: str) -> dict[Any, float]:
     if variable not in margins:
-        raise WeightingError(f"no margin uploaded for {variable}")
+        raise WeightingError(
+            f"no margin uploaded for {variable}", code="no_margin", params={"variable": variable}
+        )
     return {str(k): float(v) for k, v in margins[variable].items()}
 
 

@@ -3,8 +3,9 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from config.workspace import workspace_memberships, workspace_sections
 from outbox.services import outbox_pending_count
@@ -62,3 +63,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=503 if status == "unhealthy" else 200,
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every page: the icon in static/."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

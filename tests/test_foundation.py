@@ -112,3 +112,23 @@ def test_language_switch_keeps_the_page_and_its_query():
     assert 'href="/results/?sort=code&amp;x=%C4%91&amp;lang=en"' in page
     english = Client().get("/results/?sort=code&lang=en").content.decode()
     assert 'href="/results/?sort=code&amp;lang=vi"' in english
+
+
+def test_make_run_on_another_host_puts_that_host_in_survey_links():
+    # QA: `make run HOST=127.0.0.1:8765` served on :8765 but every survey_url and QR code
+    # the API returned pointed at http://127.0.0.1:8000 (PUBLIC_BASE_URL's default).
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    root = Path(__file__).resolve().parents[1]
+    plan = subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", "run", "HOST=127.0.0.1:8765"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    serve = next(line for line in plan.splitlines() if "runserver" in line)
+    assert "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:8765}" in serve

@@ -6,15 +6,16 @@
   var finished = { succeeded: true, failed: true };
   var table = document.querySelector("table[data-runs]");
   var labels = table && table.dataset.labels ? JSON.parse(table.dataset.labels) : {};
+  var stages = table && table.dataset.stages ? JSON.parse(table.dataset.stages) : {};
 
   function show(row, run) {
     var progress = row.querySelector("[data-field='progress']");
     progress.value = run.progress;
     progress.textContent = run.progress + "%";
-    row.querySelector("[data-field='stage']").textContent = run.stage || "";
+    row.querySelector("[data-field='stage']").textContent = stages[run.stage] || run.stage || "";
     row.querySelector("[data-field='status']").textContent = labels[run.status] || run.status;
     var timings = Object.keys(run.timings || {}).map(function (stage) {
-      return stage + " " + run.timings[stage];
+      return (stages[stage] || stage) + " " + run.timings[stage];
     });
     row.querySelector("[data-field='timings']").textContent = timings.join(" · ");
   }

@@ -136,4 +136,47 @@ def test_a_statistician_follows_a_run_live(page, live_server, artifacts, celery_
     run = AnalysisRun.objects.get()
     assert run.status == "succeeded"
     assert page.locator("tr[data-run] progress").first.get_attribute("value") == "100"
-    assert "extract" in page.locator("tr[data-run] [data-field=timings]").first.inner_text()
+    assert "trích xuất" in page.locator("tr[data-run] [data-field=timings]").first.inner_text()
+
+
+def test_the_round_page_names_steps_from_one_and_stages_in_vietnamese(round_, stat):
+    # QA: the second weighting step's error read "1 → …" (0-based) on the page, and the
+    # runs table showed the stages as "extract 0,01 · load 0,047 · compute …".
+    form = {
+        "sample_plan": '{"method": "yamane"}',
+        "weighting": '[{"step": "cell_weights"}, {"step": "rake", "margins": ["nosuch"]}]',
+        "estimation": '{"statistics": ["element_index"], "ci_method": "logit"}',
+        "publication": '{"min_n": 5}',
+    }
+    AnalysisRun.objects.create(
+        round=round_,
+        status="succeeded",
+        stage="store",
+        progress=100,
+        timings={"extract": 0.01, "load": 0.05, "compute": 0.02, "store": 0.01},
+    )
+
+    reply = stat.post(f"/rounds/{round_.code}/", form)
+
+    text = reply.content.decode()
+    assert reply.status_code == 400
+    assert "2 → Biến không có trong bảng hỏi: nosuch" in text
+    assert "trích xuất 0,01 · nạp dữ liệu 0,05 · tính toán 0,02 · lưu kết quả 0,01" in text
+    assert "extract" not in text.split("data-stages")[0]
+
+
+def test_a_json_error_on_the_round_page_is_in_vietnamese_with_its_place(round_, stat):
+    # QA: "JSON không hợp lệ: Expecting property name enclosed in double quotes".
+    form = {
+        "sample_plan": '{"method": "yamane"}',
+        "weighting": '[{"step": "rake",',
+        "estimation": '{"statistics": ["element_index"], "ci_method": "logit"}',
+        "publication": '{"min_n": 5}',
+    }
+
+    reply = stat.post(f"/rounds/{round_.code}/", form)
+
+    text = reply.content.decode()
+    assert reply.status_code == 400
+    assert "JSON không hợp lệ (dòng 1, cột 18): thiếu một tên đặt trong dấu nháy kép" in text
+    assert "Expecting" not in text

@@ -325,3 +325,21 @@ def test_a_bootstrap_run_gives_standard_errors_near_taylor(round_):
     assert set(boot) == set(taylor)
     ratios = [boot[k] / taylor[k] for k in taylor if taylor[k] > 0]
     assert ratios and all(0.7 < r < 1.3 for r in ratios), ratios
+
+
+def test_an_unknown_part_or_an_endless_scheme_is_refused(round_, stat):
+    # QA: {"weighing": […]} (a typo) answered 200 and changed nothing; 1,000 trim steps
+    # were stored.
+    url = f"/api/v1/rounds/{round_.code}/instrument/"
+
+    typo = stat.put(url, {"weighing": []}, content_type="application/json")
+    endless = stat.put(
+        url, {"weighting": [{"step": "trim", "upper": 3}] * 1000}, content_type="application/json"
+    )
+
+    assert typo.status_code == 400
+    assert "weighing" in typo.json()
+    assert endless.status_code == 400
+    assert "weighting" in endless.json()
+    round_.refresh_from_db()
+    assert round_.weighting == []

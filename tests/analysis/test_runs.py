@@ -84,6 +84,7 @@ def test_command_runs_and_waits(celery_worker, capsys):
     call_command("analysis_run", round_.code)
 
     # 5 elements answered (no feedback given) × 2 units (the commune and its province)
-    assert "succeeded, 1 responses, 12 estimates" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="No survey round 'nope'"):
+    # in the project's language, like grant / revoke (QA: this one spoke English)
+    assert "Thành công, 1 phiếu trả lời, 12 ước lượng" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="Không có đợt khảo sát nope"):
         call_command("analysis_run", "nope")

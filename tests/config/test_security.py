@@ -291,3 +291,16 @@ def test_the_admin_links_to_logout_everywhere(staff):
     client.force_login(staff)
     page = client.get("/admin/").content.decode()
     assert f'<a href="{reverse("logout-everywhere")}">Đăng xuất trên mọi thiết bị</a>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/responses/", "/api/v1/transactions/"])
+def test_deeply_nested_json_is_a_400_not_a_server_error(url):
+    # QA: "[" * 5000 posted anonymously to /api/v1/responses/ was a 500 (RecursionError).
+    body = "[" * 5000 + "]" * 5000
+    reply = Client().post(url, body, content_type="application/json")
+
+    assert reply.status_code in (400, 401, 403)
+    assert reply.status_code != 500
+    if reply.status_code == 400:
+        assert reply.json()["detail"] == "Nội dung yêu cầu lồng nhau quá sâu."

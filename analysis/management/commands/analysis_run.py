@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from analysis.models import AnalysisRun, SurveyRound
 from analysis.services import RunInProgress, analysis_run_start
@@ -16,13 +17,17 @@ class Command(BaseCommand):
     def handle(self, *args: object, round: str, wait: float, **options: object) -> None:
         survey_round = SurveyRound.objects.filter(code=round).first()
         if survey_round is None:
-            codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "none"
-            raise CommandError(f"No survey round {round!r} (rounds: {codes})", returncode=2)
+            codes = ", ".join(SurveyRound.objects.values_list("code", flat=True)) or "—"
+            raise CommandError(
+                _("No survey round %(code)s (rounds: %(codes)s)") % {"code": round, "codes": codes},
+                returncode=2,
+            )
         try:
             run = analysis_run_start(survey_round=survey_round, actor="manage.py analysis_run")
         except RunInProgress as busy:
             raise CommandError(
-                f"Round {round!r} already has run {busy.run.pk} {busy.run.status}"
+                _("Round %(code)s already has run %(run)s (%(status)s)")
+                % {"code": round, "run": busy.run.pk, "status": busy.run.get_status_display()}
             ) from None
         deadline = time.monotonic() + wait
         finished = {AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED}
@@ -30,8 +35,15 @@ class Command(BaseCommand):
             time.sleep(0.2)
             run.refresh_from_db()
         if run.status == AnalysisRun.Status.FAILED:
-            raise CommandError(f"Run {run.pk} failed: {run.error}")
+            raise CommandError(
+                _("Run %(run)s failed: %(error)s") % {"run": run.pk, "error": run.error}
+            )
         self.stdout.write(
-            f"Run {run.pk}: {run.status}, {run.n_responses} responses, "
-            f"{run.estimates.count()} estimates"
+            _("Run %(run)s: %(status)s, %(n)s responses, %(estimates)s estimates")
+            % {
+                "run": run.pk,
+                "status": run.get_status_display(),
+                "n": run.n_responses,
+                "estimates": run.estimates.count(),
+            }
         )

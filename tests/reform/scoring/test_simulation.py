@@ -1,6 +1,5 @@
 """Rank intervals and weight sensitivity (seeded Monte-Carlo, no database)."""
 
-
 import numpy as np
 from scipy.stats import norm
 

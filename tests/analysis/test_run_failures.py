@@ -1,0 +1,77 @@
+"""A run that cannot be weighted fails at once, with a reason the statistician can act on
+(QA: the reason was the Python repr "WeightingError('no margin uploaded for sex')", and a
+frame matching none of the answered cells gave a "succeeded" run of unweighted estimates)."""
+
+import pytest
+
+from analysis.models import AnalysisRun
+from analysis.weighting import WeightingError
+from org.models import Role
+from tests.analysis.test_round_instrument import _answers, _file, _run
+from tests.factories import province_with_communes, signed_in, sipas_version, survey_round
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def round_():
+    return survey_round(province_with_communes(("X1", "X2")), sipas_version())
+
+
+@pytest.fixture
+def stat(round_):
+    return signed_in("stat", Role.STATISTICIAN, round_.scope)
+
+
+def _start(stat, round_):
+    reply = stat.post(f"/api/v1/rounds/{round_.code}/runs/")
+    assert reply.status_code == 202, reply.content
+    return AnalysisRun.objects.get(pk=reply.json()["id"])
+
+
+def test_a_rake_on_a_margin_never_uploaded_fails_with_a_readable_reason(round_, stat, caplog):
+    _answers(round_, [("X1", "land", "female", "35-44", 5), ("X2", "land", "male", "18-24", 4)])
+    reply = stat.put(
+        f"/api/v1/rounds/{round_.code}/instrument/",
+        {"weighting": [{"step": "rake", "margins": ["sex"]}]},
+        content_type="application/json",
+    )
+    assert reply.status_code == 200, reply.content
+
+    run = _start(stat, round_)
+    run.refresh_from_db()
+
+    assert run.status == "failed"
+    assert run.error.startswith("Chưa tải lên tổng biên cho sex")
+    assert "WeightingError" not in run.error
+    # an expected failure, not a crash: no traceback in the log (manage.py analysis_run
+    # printed one before its message)
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_frame_that_matches_no_answered_cell_fails_the_run(round_, stat):
+    _answers(round_, [("X1", "land", "female", "35-44", 5), ("X2", "land", "male", "18-24", 4)])
+    stored = stat.post(
+        f"/api/v1/rounds/{round_.code}/frame/",
+        {"file": _file("f.csv", "unit,sector,count\nX1,tu-phap,100\nX2,tu-phap,60\n")},
+    )
+    assert stored.status_code == 201, stored.content
+
+    with pytest.raises(WeightingError, match="covers none"):
+        _run(round_)
+    run = _start(stat, round_)
+    run.refresh_from_db()
+
+    assert run.status == "failed"
+    assert run.error.startswith("Khung mẫu không khớp với ô nào trong 2 ô")
+    assert not run.estimates.exists()
+
+
+def test_a_frame_that_matches_some_cells_still_runs(round_, stat):
+    _answers(round_, [("X1", "land", "female", "35-44", 5), ("X2", "land", "male", "18-24", 4)])
+    stat.post(
+        f"/api/v1/rounds/{round_.code}/frame/",
+        {"file": _file("f.csv", "unit,sector,count\nX1,land,100\nX2,tu-phap,60\n")},
+    )
+
+    assert _run(round_).diagnostics["cells"]["without_frame"] == 1
