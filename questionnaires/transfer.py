@@ -47,7 +47,7 @@ def import_bytes(content: bytes, filename: str) -> ImportResult:
     if suffix == ".json":
         result = _read_json(content)
     elif suffix in {".xlsx", ".xlsm"}:
-        result = xlsform_read(content)
+        result = xlsform_read(content, fallback_code=Path(filename).stem)
     else:
         return ImportResult(
             None,

@@ -440,8 +440,11 @@ def xpath_to_expression(text: str, names: dict[str, str], itself: str | None = N
 
 
 class _Importer:
-    def __init__(self, workbook: Any) -> None:
+    def __init__(self, workbook: Any, fallback_code: str = "") -> None:
         self.workbook = workbook
+        # A form without form_id is named after its file, so that two such imports are
+        # two questionnaires, not one draft overwriting the other.
+        self.fallback_code = fallback_code
         self.problems: list[Problem] = []
         # Names used by two rows (reported with their rows; see import_bytes).
         self.duplicate_names: set[str] = set()
@@ -1080,7 +1083,12 @@ class _Importer:
         self, sections: list[dict[str, Any]], calculations: list[dict[str, Any]]
     ) -> Definition:
         settings = self.settings
-        form_id = settings.get("form_id") or settings.get("id_string") or "imported"
+        form_id = (
+            settings.get("form_id")
+            or settings.get("id_string")
+            or self.fallback_code
+            or "imported"
+        )
         code = slugify(form_id).replace("-", "_")[:64] or "imported"
         definition: Definition = {
             "code": code,
@@ -1126,15 +1134,16 @@ def _bounds(node: Node, name: str) -> dict[str, Any] | None:
     return None
 
 
-def xlsform_read(content: bytes) -> ImportResult:
-    """Read an XLSForm workbook; problems say row by row what was not imported."""
+def xlsform_read(content: bytes, fallback_code: str = "") -> ImportResult:
+    """Read an XLSForm workbook; problems say row by row what was not imported.
+    ``fallback_code`` names a form whose settings give no form_id (its file name)."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
         return ImportResult(
             None, [Problem("file", _("not an .xlsx workbook: %(error)s") % {"error": error})]
         )
-    importer = _Importer(workbook)
+    importer = _Importer(workbook, fallback_code)
     try:
         definition = importer.run()
     finally:

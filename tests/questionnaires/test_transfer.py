@@ -1,7 +1,7 @@
 """Import and export: our JSON, real XLSForm files, the import_questionnaire command."""
 
 import json
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
@@ -142,7 +142,7 @@ def test_command_imports_and_publishes() -> None:
         "import_questionnaire", str(DATA / "UCL_Biomass_Plot_Form.xlsx"), "--publish", stdout=out
     )
     text = out.getvalue()
-    assert "Created questionnaire imported" in text
+    assert "Created questionnaire ucl_biomass_plot_form" in text
     assert "13 questions in 3 sections (info, location, main); languages: sw, en" in text
     assert "Published version 1" in text
     assert "skipped: survey row 22, center_point" in text
@@ -189,3 +189,26 @@ def test_command_exit_code_is_2_from_the_shell(tmp_path: Path) -> None:
     assert done.returncode == 2
     # commands speak the default language, Vietnamese
     assert "definition: định nghĩa phải là một đối tượng JSON" in done.stderr
+
+
+def test_forms_without_form_id_are_named_after_their_files(db):
+    # QA: two XLSForms without form_id were both "imported": the second overwrote the first
+    from openpyxl import Workbook
+
+    from questionnaires.transfer import import_bytes
+
+    def workbook() -> bytes:
+        book = Workbook()
+        survey = book.active
+        survey.title = "survey"
+        survey.append(["type", "name", "label"])
+        survey.append(["text", "q1", "Câu 1"])
+        out = BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    first = import_bytes(workbook(), "Biomass Plot.xlsx")
+    second = import_bytes(workbook(), "yes_or_no.xlsx")
+
+    assert first.definition["code"] == "biomass_plot"
+    assert second.definition["code"] == "yes_or_no"

@@ -106,4 +106,4 @@ def test_template_and_import_pages(client_designer: Client) -> None:
     response = client_designer.post("/questionnaires/import/", {"file": upload})
     assert response.status_code == 200
     assert "center_point" in response.content.decode()
-    assert Questionnaire.objects.filter(code="imported").exists()
+    assert Questionnaire.objects.filter(code="ucl").exists()
