@@ -306,7 +306,9 @@ class Results(APIView):
 class ScoreOutput(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.code")
     criterion = serializers.CharField(source="criterion.code")
-    points = serializers.FloatField(read_only=True)
+    points = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The appraised points, else the self-score."
+    )
 
     class Meta:
         model = Score
@@ -380,7 +382,7 @@ class SurveyValueOutput(serializers.Serializer):
     criterion = serializers.CharField()
     value = serializers.FloatField()
     se = serializers.FloatField()
-    points = serializers.FloatField(allow_null=True)
+    points = serializers.FloatField()
     source = serializers.CharField()
 
 
