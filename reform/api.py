@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -157,11 +158,29 @@ class RoundOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+DEADLINE_YEARS = {"low": 2000, "high": 2100}
+
+
 class DeadlinesInput(serializers.Serializer):
     self_score_deadline = serializers.DateTimeField(required=False, default=None)
     appraisal_deadline = serializers.DateTimeField(required=False, default=None)
     publication_date = serializers.DateTimeField(required=False, default=None)
     reason = serializers.CharField()
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # A deadline centuries away is a typo (and before 1906 Vietnam's local mean time
+        # had an offset in seconds, which no ISO 8601 date-time can carry).
+        errors = {
+            name: [
+                _("A deadline must fall between the years %(low)s and %(high)s.") % DEADLINE_YEARS
+            ]
+            for name in ("self_score_deadline", "appraisal_deadline", "publication_date")
+            if data.get(name) is not None
+            and not DEADLINE_YEARS["low"] <= data[name].year <= DEADLINE_YEARS["high"]
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
 
 
 class RoundDetail(APIView):
