@@ -7,6 +7,7 @@ over an object the user may read is 403; invalid input is 400 with the reasons.
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -112,7 +113,7 @@ class Frameworks(APIView):
         try:
             if upload is not None:  # an XLSX in the administrative layout
                 data = framework_from_xlsx(upload.read())
-            elif isinstance(request.data, dict):
+            elif isinstance(request.data, dict) and not isinstance(request.data, QueryDict):
                 data = dict(request.data)
             else:
                 raise ApiValidationError({"detail": ["a JSON object or an XLSX file"]})
