@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a Kind: the questionnaire's keeps its name, the framework's is named.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "questionnaires.models.Questionnaire.Kind",
+        "FrameworkKindEnum": "reform.models.Framework.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_components",

@@ -1084,10 +1084,7 @@ class _Importer:
     ) -> Definition:
         settings = self.settings
         form_id = (
-            settings.get("form_id")
-            or settings.get("id_string")
-            or self.fallback_code
-            or "imported"
+            settings.get("form_id") or settings.get("id_string") or self.fallback_code or "imported"
         )
         code = slugify(form_id).replace("-", "_")[:64] or "imported"
         definition: Definition = {

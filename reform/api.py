@@ -7,8 +7,12 @@ over an object the user may read is 403; invalid input is 400 with the reasons.
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -17,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import BAD_REQUEST, FIELD_ERRORS
 from org.access import HasAnyRole, capability
 from org.permissions import Capability
 from reform.messages import problem_text
@@ -55,6 +60,29 @@ class FrameworkOutput(serializers.ModelSerializer):
         fields = ["code", "name", "year", "level", "kind", "total", "example", "frozen"]
 
 
+FRAMEWORK_UPLOAD = inline_serializer(
+    "FrameworkUpload", {"file": serializers.FileField(help_text="An XLSX workbook.")}
+)
+
+
+class FrameworkTreeOutput(serializers.Serializer):
+    """A framework's tree in the JSON shape of reform/frameworks (nested criteria)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    year = serializers.IntegerField()
+    level = serializers.CharField()
+    kind = serializers.CharField()
+    total = serializers.FloatField()
+    example = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+    bands = serializers.ListField(child=serializers.DictField())
+    nodes = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Criteria: code, name, max or weight, and children or a leaf kind.",
+    )
+
+
 class Frameworks(APIView):
     """GET the frameworks; POST one in the JSON shape of reform/frameworks (administrators)."""
 
@@ -65,17 +93,27 @@ class Frameworks(APIView):
             return [capability(Capability.ADMIN)()]
         return super().get_permissions()
 
+    @extend_schema(
+        summary="The reform index frameworks",
+        operation_id="index_frameworks_list",
+        responses={200: FrameworkOutput(many=True)},
+    )
     def get(self, request: Request) -> Response:
         return Response(FrameworkOutput(Framework.objects.all(), many=True).data)
 
     parser_classes = [JSONParser, MultiPartParser]
 
+    @extend_schema(
+        summary="Import a framework (JSON tree or XLSX workbook; administrators)",
+        request={"application/json": OpenApiTypes.OBJECT, "multipart/form-data": FRAMEWORK_UPLOAD},
+        responses={201: FrameworkOutput, 400: BAD_REQUEST},
+    )
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         try:
             if upload is not None:  # an XLSX in the administrative layout
                 data = framework_from_xlsx(upload.read())
-            elif isinstance(request.data, dict):
+            elif isinstance(request.data, dict) and not isinstance(request.data, QueryDict):
                 data = dict(request.data)
             else:
                 raise ApiValidationError({"detail": ["a JSON object or an XLSX file"]})
@@ -99,6 +137,11 @@ class FrameworkExport(APIView):
 
     permission_classes = [HasAnyRole]
 
+    @extend_schema(
+        summary="A framework's tree (the JSON shape it can be imported from)",
+        operation_id="index_framework_export",
+        responses={200: FrameworkTreeOutput},
+    )
     def get(self, request: Request, code: str) -> Response:
         framework = get_object_or_404(Framework, code=code)
         return Response(framework_dict(framework=framework))
@@ -116,11 +159,29 @@ class RoundOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+DEADLINE_YEARS = {"low": 2000, "high": 2100}
+
+
 class DeadlinesInput(serializers.Serializer):
     self_score_deadline = serializers.DateTimeField(required=False, default=None)
     appraisal_deadline = serializers.DateTimeField(required=False, default=None)
     publication_date = serializers.DateTimeField(required=False, default=None)
     reason = serializers.CharField()
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # A deadline centuries away is a typo (and before 1906 Vietnam's local mean time
+        # had an offset in seconds, which no ISO 8601 date-time can carry).
+        errors = {
+            name: [
+                _("A deadline must fall between the years %(low)s and %(high)s.") % DEADLINE_YEARS
+            ]
+            for name in ("self_score_deadline", "appraisal_deadline", "publication_date")
+            if data.get(name) is not None
+            and not DEADLINE_YEARS["low"] <= data[name].year <= DEADLINE_YEARS["high"]
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
 
 
 class RoundDetail(APIView):
@@ -128,9 +189,17 @@ class RoundDetail(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(
+        summary="A scoring round", operation_id="index_round_retrieve", responses=RoundOutput
+    )
     def get(self, request: Request, code: str) -> Response:
         return Response(RoundOutput(_round(request, code)).data)
 
+    @extend_schema(
+        summary="Change a round's deadlines with a reason (appraisal council, audited)",
+        request=DeadlinesInput,
+        responses={200: RoundOutput, 400: BAD_REQUEST},
+    )
     def patch(self, request: Request, code: str) -> Response:
         scoring_round = _round(request, code)
         data = DeadlinesInput(data=request.data)
@@ -147,8 +216,51 @@ class RoundDetail(APIView):
 class Rounds(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(
+        summary="The scoring rounds the user may read",
+        operation_id="index_rounds_list",
+        responses=RoundOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         return Response(RoundOutput(rounds_visible(user=request.user), many=True).data)
+
+
+class ChangeOutput(serializers.Serializer):
+    points = serializers.FloatField(allow_null=True)
+    ranks = serializers.IntegerField(allow_null=True, help_text="Positive: climbed.")
+
+
+class UnitResultOutput(serializers.Serializer):
+    unit = serializers.CharField()
+    unit_name = serializers.CharField()
+    total = serializers.FloatField()
+    domains = serializers.DictField(child=serializers.FloatField(), help_text="Domain → points.")
+    rank = serializers.IntegerField()
+    band = serializers.CharField(allow_blank=True)
+    complete = serializers.BooleanField()
+    rank_interval = serializers.ListField(
+        child=serializers.IntegerField(), min_length=2, max_length=2, allow_null=True
+    )
+    p_top = serializers.FloatField(allow_null=True)
+    p_bottom = serializers.FloatField(allow_null=True)
+    weight_rank_interval = serializers.ListField(
+        child=serializers.IntegerField(), min_length=2, max_length=2, allow_null=True
+    )
+    drop_one_domain = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Domain → rank shift without it."
+    )
+    history = serializers.ListField(
+        child=serializers.FloatField(allow_null=True), help_text="Totals of past rounds."
+    )
+    change = ChangeOutput(allow_null=True)
+
+
+class ResultsOutput(serializers.Serializer):
+    round = serializers.CharField()
+    draws = serializers.IntegerField()
+    k = serializers.IntegerField()
+    survey = serializers.BooleanField(help_text="False: the no-survey rescaling rule applied.")
+    units = UnitResultOutput(many=True)
 
 
 class Results(APIView):
@@ -156,6 +268,17 @@ class Results(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(
+        summary="A round's totals, ranks, bands, rank intervals and changes",
+        parameters=[
+            OpenApiParameter(
+                "draws",
+                int,
+                description="Simulation draws for the rank intervals (0–10000, default 1000).",
+            )
+        ],
+        responses={200: ResultsOutput, 400: FIELD_ERRORS},
+    )
     def get(self, request: Request, code: str) -> Response:
         scoring_round = _round(request, code)
         if not may_read_results(user=request.user, scoring_round=scoring_round):
@@ -203,7 +326,9 @@ class Results(APIView):
 class ScoreOutput(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.code")
     criterion = serializers.CharField(source="criterion.code")
-    points = serializers.FloatField(read_only=True)
+    points = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The appraised points, else the self-score."
+    )
 
     class Meta:
         model = Score
@@ -228,6 +353,7 @@ class Scores(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(summary="The scores of a round", responses=ScoreOutput(many=True))
     def get(self, request: Request, code: str) -> Response:
         scoring_round = _round(request, code)
         scores = scores_visible(user=request.user, scoring_round=scoring_round)
@@ -239,6 +365,11 @@ class SelfScore(APIView):
 
     permission_classes = [capability(Capability.SELF_SCORE)]
 
+    @extend_schema(
+        summary="Self-score one assessed leaf (officers)",
+        request=SelfScoreInput,
+        responses={200: ScoreOutput, 400: BAD_REQUEST},
+    )
     def put(self, request: Request, code: str, unit_code: str, criterion_code: str) -> Response:
         scoring_round = _round(request, code)
         unit = round_unit_visible(
@@ -266,12 +397,26 @@ class SurveyValueInput(serializers.Serializer):
     source = serializers.CharField()
 
 
+class SurveyValueOutput(serializers.Serializer):
+    unit = serializers.CharField()
+    criterion = serializers.CharField()
+    value = serializers.FloatField()
+    se = serializers.FloatField()
+    points = serializers.FloatField()
+    source = serializers.CharField()
+
+
 class SurveyValue(APIView):
     """PUT {value, se, source}: a published figure for a survey-based leaf that reads no
     estimate here (PCI sub-indices, DDCI raw indicators); appraisers, audited."""
 
     permission_classes = [capability(Capability.APPRAISE)]
 
+    @extend_schema(
+        summary="Enter a published survey figure for one leaf (appraisers, audited)",
+        request=SurveyValueInput,
+        responses={200: SurveyValueOutput, 400: BAD_REQUEST},
+    )
     def put(self, request: Request, code: str, unit_code: str, criterion_code: str) -> Response:
         scoring_round = _round(request, code)
         unit = round_unit_visible(
@@ -311,6 +456,11 @@ class Appraisal(APIView):
 
     permission_classes = [capability(Capability.APPRAISE)]
 
+    @extend_schema(
+        summary="Appraise a score: accept the self-score or adjust it with a reason",
+        request=AppraisalInput,
+        responses={200: ScoreOutput, 400: BAD_REQUEST},
+    )
     def post(self, request: Request, pk: int) -> Response:
         score = _score(request, pk)
         data = AppraisalInput(data=request.data)
@@ -325,12 +475,29 @@ class Appraisal(APIView):
         return Response(ScoreOutput(score).data)
 
 
+class EvidenceStored(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class EvidenceOutput(EvidenceStored):
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.CharField()
+
+
+EVIDENCE_UPLOAD = inline_serializer("EvidenceUpload", {"file": serializers.FileField()})
+
+
 class EvidenceUpload(APIView):
     """GET a score's evidence documents; POST a multipart ``file`` to add one."""
 
     permission_classes = [permissions.IsAuthenticated]
     parser_classes = [MultiPartParser]
 
+    @extend_schema(summary="A score's evidence documents", responses=EvidenceOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         score = _score(request, pk)
         return Response(
@@ -342,6 +509,11 @@ class EvidenceUpload(APIView):
             ]
         )  # fmt: skip
 
+    @extend_schema(
+        summary="Add an evidence document to a score",
+        request={"multipart/form-data": EVIDENCE_UPLOAD},
+        responses={201: EvidenceStored, 400: BAD_REQUEST},
+    )
     def post(self, request: Request, pk: int) -> Response:
         score = _score(request, pk)
         upload = request.FILES.get("file")

@@ -35,9 +35,12 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from analysis.models import AnalysisRun
 from config.wsgi import application
 from org.models import AdministrativeUnit
+from reform.models import Score
+from reform.services import framework_import, round_open
 from survey.models import Campaign
 from survey.services import response_submit, transaction_register
 from tests.factories import province_with_communes, sipas_answers, sipas_version, survey_round
+from tests.reform.conftest import SMALL
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bounded: the whole run stays well under two minutes on two cores.
@@ -102,7 +105,7 @@ def test_every_operation_is_documented_with_its_errors(db):
             ]
             undocumented += [f"{method.upper()} {path}: {p}" for p in problems if p]
     assert undocumented == []
-    assert len(schema["paths"]) == 37
+    assert len(schema["paths"]) == 47
 
 
 def test_lists_paginate_alike(db):
@@ -172,8 +175,33 @@ def known(db, wsgi_keeps_test_connection) -> dict[str, dict[str, object]]:
         for external_id in ("T-1", "T-2")
     )
     response_submit(token=answered.token, answers=sipas_answers(4))
+    now = dt.datetime.now(dt.UTC)
+    scoring_round = round_open(
+        framework=framework_import(data=SMALL, actor="test"),
+        code="cchc-2026",
+        name="CCHC 2026",
+        year=2026,
+        scope=province,
+        self_score_deadline=now + dt.timedelta(days=10),
+        appraisal_deadline=now + dt.timedelta(days=20),
+        publication_date=now + dt.timedelta(days=30),
+        actor="test",
+    )
+    score = Score.objects.create(
+        round=scoring_round,
+        unit=x1,
+        criterion=scoring_round.framework.criteria.get(code="1.1"),
+        self_points=30,
+    )
     get_user_model().objects.create_superuser("schema", "s@example.org", PASSWORD)
     return {
+        "/api/v1/index/frameworks/": {"code": scoring_round.framework.code},
+        "/api/v1/index/rounds/": {
+            "code": scoring_round.code,
+            "unit_code": "X1",
+            "criterion_code": "1.1",
+        },
+        "/api/v1/index/scores/": {"pk": score.pk},
         "/api/v1/questionnaires/": {"code": "sipas", "section": "access", "question": "a1"},
         "/api/v1/questionnaire-versions/": {"id": version.pk},
         "/api/v1/rounds/": {"code": "r1"},

@@ -16,6 +16,7 @@ total. DDCI/PCI frameworks carry a weight (percent) on each domain (sub-index), 
 weights add up to ``total``; a sub-index is the mean of its indicators (its leaves).
 """
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +108,19 @@ class Framework:
 
 
 def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _float(value: Any) -> float:
+    number = _number(value)
+    if number is None:
+        raise TypeError("a number is required")
+    return number
 
 
 def from_dict(data: dict[str, Any]) -> Framework:
@@ -118,6 +131,31 @@ def from_dict(data: dict[str, Any]) -> Framework:
             problems.append(Problem("bad_field", {"field": key, "detail": "missing"}))
     if problems:
         raise FrameworkInvalid(problems)
+    try:
+        return _parsed(data)
+    except FrameworkInvalid:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
+        # Not the nested shape at all (a string for a list, a number for an object …).
+        where = _first_malformed(data)
+        problem = Problem("bad_field", {"field": where, "detail": "malformed"})
+        raise FrameworkInvalid([problem]) from None
+
+
+def _first_malformed(data: dict[str, Any]) -> str:
+    for key, check in (
+        ("year", lambda: int(data["year"])),
+        ("total", lambda: _float(data.get("total", 100))),
+        ("bands", lambda: [(_float(b["min"]), str(b["label"])) for b in data.get("bands", [])]),
+    ):
+        try:
+            check()
+        except Exception:
+            return key
+    return "nodes"
+
+
+def _parsed(data: dict[str, Any]) -> Framework:
     nodes: list[Node] = []
 
     def walk(raw: dict[str, Any], parent: str | None, depth: int) -> None:
@@ -146,7 +184,7 @@ def from_dict(data: dict[str, Any]) -> Framework:
     for raw in data["nodes"]:
         walk(raw, None, 0)
     bands = tuple(
-        sorted(((float(b["min"]), str(b["label"])) for b in data.get("bands", [])), reverse=True)
+        sorted(((_float(b["min"]), str(b["label"])) for b in data.get("bands", [])), reverse=True)
     )
     framework = Framework(
         code=str(data["code"]),
@@ -154,7 +192,7 @@ def from_dict(data: dict[str, Any]) -> Framework:
         year=int(data["year"]),
         level=str(data["level"]),
         kind=str(data["kind"]),
-        total=float(data.get("total", 100)),
+        total=_float(data.get("total", 100)),
         nodes=tuple(nodes),
         bands=bands,
         example=bool(data.get("example", False)),

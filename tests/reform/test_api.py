@@ -159,6 +159,28 @@ def test_a_framework_exports_as_json_and_imports_back_for_an_administrator(scori
     assert refused.status_code == 403
 
 
+def test_a_framework_not_in_the_nested_shape_is_a_400_naming_the_field(province):
+    client = _client(member("admin", Role.SYSADMIN, province))
+    shape = {"code": "x", "name": "X", "year": 2026, "level": "commune", "kind": "par"}
+    url = "/api/v1/index/frameworks/"
+
+    replies = [
+        client.post(url, {**shape, "nodes": 5}, content_type="application/json"),
+        client.post(url, {**shape, "nodes": ["a"]}, content_type="application/json"),
+        client.post(url, {**shape, "year": "abc", "nodes": []}, content_type="application/json"),
+        client.post(url, {**shape, "nodes": [], "bands": [{}]}, content_type="application/json"),
+        client.post(url, {**shape, "nodes": []}),  # a form without a file
+    ]
+
+    assert [r.status_code for r in replies] == [400] * 5
+    assert [r.json()["detail"] for r in replies[:4]] == [
+        ["nodes: malformed"],
+        ["nodes: malformed"],
+        ["year: malformed"],
+        ["bands: malformed"],
+    ]
+
+
 def test_the_scores_list_takes_the_same_queries_for_more_scores(scoring_round, x1, x2, appraiser):
     officer_p = member("officer-p", Role.OFFICER, x1.parent)
     client = _client(appraiser)
