@@ -11,7 +11,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN HAILONG_ALLOW_DEV_KEY=1 python manage.py collectstatic --noinput \
     && HAILONG_ALLOW_DEV_KEY=1 python manage.py compilemessages --ignore=.venv
-RUN useradd --create-home hailong && chown -R hailong /app
+RUN useradd --create-home hailong && mkdir -p /app/media && chown -R hailong /app
 USER hailong
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
