@@ -83,7 +83,12 @@ def round_page(request: HttpRequest, code: str) -> HttpResponse:
     stage_labels = {stage: str(label) for stage, label in STAGE_LABELS.items()}
     for run in runs:
         run.stage_label = stage_labels.get(run.stage, run.stage)
-        run.timing_labels = [(stage_labels.get(k, k), v) for k, v in (run.timings or {}).items()]
+        # In the stages' own order (the database keeps JSON keys in an order of its own).
+        timings = run.timings or {}
+        ordered = [k for k in stage_labels if k in timings] + sorted(
+            set(timings) - set(stage_labels)
+        )
+        run.timing_labels = [(stage_labels.get(k, k), timings[k]) for k in ordered]
     context = {
         "round": survey_round,
         "texts": texts,

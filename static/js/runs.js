@@ -14,7 +14,10 @@
     progress.textContent = run.progress + "%";
     row.querySelector("[data-field='stage']").textContent = stages[run.stage] || run.stage || "";
     row.querySelector("[data-field='status']").textContent = labels[run.status] || run.status;
-    var timings = Object.keys(run.timings || {}).map(function (stage) {
+    var order = Object.keys(stages);
+    var timings = Object.keys(run.timings || {}).sort(function (a, b) {
+      return order.indexOf(a) - order.indexOf(b);
+    }).map(function (stage) {
       return (stages[stage] || stage) + " " + run.timings[stage];
     });
     row.querySelector("[data-field='timings']").textContent = timings.join(" · ");
