@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.element_index import ancestor_levels
 from analysis.estimation import (
     Domain,
     EstimateRow,
@@ -160,27 +161,19 @@ def estimates_from_stats(
         # A lonely cell is removed; a cell (almost) fully answered has no sampling error.
         scale = np.where((n > 1) & (f >= 1e-7), f * n / np.maximum(n - 1, 1), 0.0)
     df = float(n.sum() - len(stats.cells))
-    paths = [_path(unit, unit_parent, scope_id) for unit, _sector in stats.cells]
+    # Each cell's unit at every depth of the tree below the scope (NaN: not that deep).
+    levels = ancestor_levels(
+        np.array([unit for unit, _sector in stats.cells]), dict(unit_parent), stop_at=scope_id
+    )
     rows: list[EstimateRow] = []
-    for depth in range(max(len(p) for p in paths)):
-        domain_of = np.array([p[depth] if depth < len(p) else -1 for p in paths])
+    for depth in range(levels.shape[1]):
+        domain_of = np.nan_to_num(levels[:, depth], nan=-1).astype(np.int64)
         labels = np.unique(domain_of[domain_of >= 0])
         member = domain_of[None, :] == labels[:, None]  # (D, C)
         rows += _depth_rows(
             stats, components, member, labels, w, scale, df, elements, statistics, method, level
         )
     return [publish(row, publication) for row in rows]
-
-
-def _path(unit: int, unit_parent: Mapping[int, int | None], scope_id: int) -> list[int]:
-    path: list[int] = []
-    current: int | None = unit
-    while current is not None:
-        path.append(current)
-        if current == scope_id:
-            break
-        current = unit_parent.get(current)
-    return path[::-1]
 
 
 def _depth_rows(

@@ -12,6 +12,7 @@ from django.db.models import Count
 from analysis.extracts import extract_read, number_column
 from analysis.models import SurveyRound
 from org.models import AdministrativeUnit
+from org.permissions import subtree_ids
 from questionnaires.definition import scored_items
 from questionnaires.models import QuestionnaireVersion
 from survey.models import ServiceTransaction
@@ -80,7 +81,7 @@ def round_load(
     """
     wanted = [v for v in (variables or ["unit", "sector"]) if v != "unit"]
     unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
-    in_scope = np.fromiter(unit_subtree(unit_parent, survey_round.scope_id), dtype=np.int64)
+    in_scope = np.fromiter(subtree_ids([survey_round.scope_id]), dtype=np.int64)
     start, end = _micros(survey_round.period_start), _micros(survey_round.period_end)
 
     parts = []
@@ -143,7 +144,7 @@ def round_load(
         digest.update(np.ascontiguousarray(array).tobytes())
     for name in sorted(columns):
         digest.update(name.encode())
-        digest.update("\x1f".join(columns[name].tolist()).encode())
+        digest.update(np.ascontiguousarray(columns[name]).tobytes())
     digest.update(repr((components, item_names)).encode())
     return RoundData(
         components=components,
@@ -164,10 +165,9 @@ def round_frame(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]
     transactions of its units and period, by unit × sector × channel."""
     stored = list(survey_round.frame_cells.values_list("unit_id", "sector", "channel", "count"))
     if not stored:
-        unit_parent = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
         stored = list(
             ServiceTransaction.objects.filter(
-                unit_id__in=list(unit_subtree(unit_parent, survey_round.scope_id)),
+                unit_id__in=list(subtree_ids([survey_round.scope_id])),
                 completed_at__range=(survey_round.period_start, survey_round.period_end),
             )
             .values("unit_id", "sector", "channel")
@@ -224,15 +224,3 @@ def _concat(parts: list, name: str) -> np.ndarray:
 
 def _rows(values: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     return values if keep is None else values[keep]
-
-
-def unit_subtree(unit_parent: dict[int, int | None], root: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for unit, parent in unit_parent.items():
-        children.setdefault(parent, []).append(unit)
-    found, stack = set(), [root]
-    while stack:
-        unit = stack.pop()
-        found.add(unit)
-        stack.extend(children.get(unit, []))
-    return found

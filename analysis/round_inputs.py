@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from analysis.loaders import round_frame, unit_subtree
+from analysis.loaders import round_frame
 from analysis.models import FrameCell, MarginTarget, SurveyRound
 from analysis.round_config import (
     RESPONSE_VARIABLES,
@@ -19,6 +19,7 @@ from analysis.round_config import (
     plan_of,
 )
 from org.models import AdministrativeUnit
+from org.permissions import subtree_ids
 from org.services import Action, audit_record
 from questionnaires.definition import iter_questions
 from survey.imports import table_read
@@ -53,8 +54,7 @@ def _number(text: str) -> float | None:
 
 def round_units(survey_round: SurveyRound) -> dict[str, int]:
     """Codes → ids of the units the round covers."""
-    parents = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
-    ids = unit_subtree(parents, survey_round.scope_id)
+    ids = subtree_ids([survey_round.scope_id])
     return dict(AdministrativeUnit.objects.filter(id__in=ids).values_list("code", "id"))
 
 

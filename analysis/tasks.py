@@ -20,7 +20,6 @@ from analysis.loaders import (
     round_load,
     round_margins,
     round_versions,
-    unit_subtree,
 )
 from analysis.models import AnalysisRun, ChunkStatistics, ResponseExtract, SurveyRound
 from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
@@ -34,6 +33,7 @@ from analysis.services import (
 )
 from analysis.weighting import WeightingError
 from org.models import AdministrativeUnit
+from org.permissions import subtree_ids
 from questionnaires.definition import scored_items
 
 # Part of every run's fingerprint: bump when the computation changes its numbers.
@@ -243,8 +243,7 @@ def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements
 
 def chunk_context(survey_round: Any, components: list[str], elements: list[int]) -> str:
     """What a chunk's statistics depend on besides its answers."""
-    parents = dict(AdministrativeUnit.objects.values_list("id", "parent_id"))
-    units = sorted(unit_subtree(parents, survey_round.scope_id))
+    units = sorted(subtree_ids([survey_round.scope_id]))
     payload = [
         components,
         elements,

@@ -54,6 +54,17 @@ def _round(request: Request, code: str) -> ScoringRound:
     return get_object_or_404(rounds_visible(user=request.user), code=code)
 
 
+def _leaf(request: Request, code: str, unit_code: str, criterion_code: str) -> tuple[Any, ...]:
+    """The round, a unit the user may see in it and one of its framework's criteria; any
+    of them out of reach is a 404."""
+    scoring_round = _round(request, code)
+    unit = round_unit_visible(user=request.user, scoring_round=scoring_round, unit_code=unit_code)
+    if unit is None:
+        raise NotFound
+    criterion = get_object_or_404(scoring_round.framework.criteria, code=criterion_code)
+    return scoring_round, unit, criterion
+
+
 class FrameworkOutput(serializers.ModelSerializer):
     class Meta:
         model = Framework
@@ -371,13 +382,7 @@ class SelfScore(APIView):
         responses={200: ScoreOutput, 400: BAD_REQUEST},
     )
     def put(self, request: Request, code: str, unit_code: str, criterion_code: str) -> Response:
-        scoring_round = _round(request, code)
-        unit = round_unit_visible(
-            user=request.user, scoring_round=scoring_round, unit_code=unit_code
-        )
-        if unit is None:
-            raise NotFound
-        criterion = get_object_or_404(scoring_round.framework.criteria, code=criterion_code)
+        scoring_round, unit, criterion = _leaf(request, code, unit_code, criterion_code)
         data = SelfScoreInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -418,13 +423,7 @@ class SurveyValue(APIView):
         responses={200: SurveyValueOutput, 400: BAD_REQUEST},
     )
     def put(self, request: Request, code: str, unit_code: str, criterion_code: str) -> Response:
-        scoring_round = _round(request, code)
-        unit = round_unit_visible(
-            user=request.user, scoring_round=scoring_round, unit_code=unit_code
-        )
-        if unit is None:
-            raise NotFound
-        criterion = get_object_or_404(scoring_round.framework.criteria, code=criterion_code)
+        scoring_round, unit, criterion = _leaf(request, code, unit_code, criterion_code)
         data = SurveyValueInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
