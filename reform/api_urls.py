@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import api
+from reform import api, submission_api
 
 urlpatterns = [
     path("index/frameworks/", api.Frameworks.as_view(), name="api-index-frameworks"),
@@ -24,5 +24,10 @@ urlpatterns = [
     path("index/scores/<int:pk>/appraisal/", api.Appraisal.as_view(), name="api-index-appraisal"),
     path(
         "index/scores/<int:pk>/evidence/", api.EvidenceUpload.as_view(), name="api-index-evidence"
+    ),
+    path(
+        "index/rounds/<slug:code>/submissions/<str:unit_code>/",
+        submission_api.SubmissionDetail.as_view(),
+        name="api-index-submission",
     ),
 ]

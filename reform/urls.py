@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import views
+from reform import submission_views, views
 
 app_name = "reform"
 urlpatterns = [
@@ -23,4 +23,16 @@ urlpatterns = [
         name="self-assessment",
     ),
     path("index/<slug:code>/units/<str:unit_code>/appraisal/", views.appraisal, name="appraisal"),
+    path("index/<slug:code>/submissions/", submission_views.submissions, name="submissions"),
+    path("index/<slug:code>/units/<str:unit_code>/submit/", submission_views.submit, name="submit"),
+    path(
+        "index/<slug:code>/units/<str:unit_code>/return/",
+        submission_views.send_back,
+        name="send-back",
+    ),
+    path(
+        "index/<slug:code>/units/<str:unit_code>/appraised/",
+        submission_views.appraised,
+        name="appraised",
+    ),
 ]
