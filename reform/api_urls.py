@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import api, submission_api
+from reform import api, block_api, submission_api
 
 urlpatterns = [
     path("index/frameworks/", api.Frameworks.as_view(), name="api-index-frameworks"),
@@ -29,5 +29,11 @@ urlpatterns = [
         "index/rounds/<slug:code>/submissions/<str:unit_code>/",
         submission_api.SubmissionDetail.as_view(),
         name="api-index-submission",
+    ),
+    path("index/rounds/<slug:code>/blocks/", block_api.Blocks.as_view(), name="api-index-blocks"),
+    path(
+        "index/rounds/<slug:code>/blocks/<slug:block_code>/",
+        block_api.BlockDetail.as_view(),
+        name="api-index-block",
     ),
 ]

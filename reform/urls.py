@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import submission_views, views
+from reform import block_views, submission_views, views
 
 app_name = "reform"
 urlpatterns = [
@@ -35,4 +35,5 @@ urlpatterns = [
         submission_views.appraised,
         name="appraised",
     ),
+    path("index/<slug:code>/blocks/", block_views.blocks, name="blocks"),
 ]
