@@ -96,6 +96,10 @@ def _uncertainty(
     ranks' sensitivity to the domain weights."""
     out: dict[str, list[Any]] = {}
     if survey:
+        # Independent components: analysis.models.Estimate stores each component's SE but
+        # no covariance between the components of one unit (estimated from the same
+        # respondents). rank_intervals takes a per-unit ``covariance`` once one is stored;
+        # until then positively correlated components make these intervals too narrow.
         intervals = rank_intervals(
             tree, values, se, blocks, draws=draws, k=k, seed=seed, history=history
         )

@@ -11,6 +11,17 @@ Vectorised: the fixed part of every total is computed once; the drawn part is a
 (chunk, units, survey leaves) float32 array converted by rule groups and reduced by one
 matrix product. Seeded (numpy's PCG64), so a result is reproducible.
 
+Correlated components (``covariance``): the survey components of one unit estimated
+from the same respondents are correlated. Given a per-unit covariance matrix of the
+leaves (units, leaves, leaves), the leaves with a non-zero covariance to another leaf
+are drawn jointly per unit from the multivariate normal N(estimates, Σᵤ), x = μ + Fᵤz
+with FᵤFᵤᵀ = Σᵤ (a symmetric square root from the eigendecomposition, so singular Σ —
+perfectly correlated components — is fine); the others keep the independent paths.
+The joint draw costs draws × units × J² for J correlated leaves (J ≈ 5–11 survey
+components in the shipped frameworks). Without ``covariance`` the components are
+independent, which understates the spread of a total when they are positively
+correlated: Var(Σcⱼxⱼ) = Σcⱼ²σⱼ² + Σ_{i≠j} cᵢcⱼσᵢⱼ.
+
 Weight sensitivity (``weight_sensitivity``, ``drop_one_domain``) follows the
 composite-indicator practice (OECD/JRC handbook, COINr): perturb the domain weights
 (each multiplied by U(1 − spread, 1 + spread), renormalised to the same total) or drop
@@ -82,6 +93,24 @@ def _linear_split(
     return unit_mean, unit_sd, ~safe
 
 
+def covariance_from_correlation(se: np.ndarray, rho: float, columns: np.ndarray) -> np.ndarray:
+    """A per-unit covariance (units, leaves, leaves): σᵢ² on the diagonal and ρ·σᵢ·σⱼ
+    between two of the ``columns`` (bool or indices), 0 elsewhere."""
+    se = np.nan_to_num(np.asarray(se, dtype=float))
+    chosen = np.zeros(se.shape[1], dtype=bool)
+    chosen[columns] = True
+    pair = np.outer(chosen, chosen) & ~np.eye(se.shape[1], dtype=bool)
+    outer = se[:, :, None] * se[:, None, :]
+    return np.where(pair, rho * outer, 0.0) + np.eye(se.shape[1]) * se[:, :, None] ** 2
+
+
+def _square_root(covariance: np.ndarray) -> np.ndarray:
+    """F with F·Fᵀ = Σ for each (…, J, J) PSD matrix; negative eigenvalues (rounding)
+    are cut to 0."""
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    return vectors * np.sqrt(np.clip(eigenvalues, 0, None))[..., None, :]
+
+
 def simulate_totals(
     framework: Framework,
     values: np.ndarray,
@@ -90,24 +119,43 @@ def simulate_totals(
     draws: int = 1000,
     seed: int = 0,
     history: History | None = None,
+    covariance: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield (chunk, units) arrays of drawn totals, ``draws`` rows in all.
 
     Leaves without SE are fixed; linear leaves are summed per unit analytically where
     their clip cannot bind (``_linear_split``); the cells left and the leaves of other
-    rules (bands, comparisons across units) are drawn value by value.
+    rules (bands, comparisons across units) are drawn value by value. ``covariance``
+    (units, leaves, leaves), or (leaves, leaves) for every unit: its diagonal replaces
+    ``se``²; leaves correlated with another leaf are drawn jointly per unit.
     """
     values = np.asarray(values, dtype=float)
     se = np.nan_to_num(np.asarray(se, dtype=float))
     leaves = framework.leaves
     weights = aggregation(framework).leaf_total
+    correlated = np.zeros(len(leaves), dtype=bool)
+    if covariance is not None:
+        shape = (values.shape[0], len(leaves), len(leaves))
+        covariance = np.broadcast_to(np.nan_to_num(np.asarray(covariance, dtype=float)), shape)
+        se = np.sqrt(np.clip(np.diagonal(covariance, axis1=1, axis2=2), 0, None))
+        off_diagonal = (covariance != 0) & ~np.eye(len(leaves), dtype=bool)
+        correlated = off_diagonal.any(axis=(0, 1))
     noisy = (se > 0).any(axis=0)
     linear = np.array(
         [n.leaf == "survey" and (n.rule or {}).get("type") == "linear" for n in leaves]
     )
     fixed = np.flatnonzero(~noisy)
-    lin = np.flatnonzero(noisy & linear)
-    other = np.flatnonzero(noisy & ~linear)
+    joint = np.flatnonzero(noisy & correlated)
+    lin = np.flatnonzero(noisy & linear & ~correlated)
+    other = np.flatnonzero(noisy & ~linear & ~correlated)
+    joint_leaves = [leaves[j] for j in joint]
+    joint_mu = values[:, joint].astype(np.float32)
+    joint_w = weights[joint].astype(np.float32)
+    joint_root = (
+        _square_root(covariance[:, joint][:, :, joint]).astype(np.float32)
+        if joint.size
+        else np.zeros((values.shape[0], 0, 0), dtype=np.float32)
+    )
     # Rules that compare units see every unit's value, so the fixed part uses all units.
     base = (
         leaf_points([leaves[j] for j in fixed], values[:, fixed], history=history) @ weights[fixed]
@@ -130,7 +178,7 @@ def simulate_totals(
     other_sd = se[:, other].astype(np.float32)
     other_w = weights[other].astype(np.float32)
     units = values.shape[0]
-    per_draw = max(1, cell_unit.size + other.size * units)
+    per_draw = max(1, cell_unit.size + (other.size + joint.size) * units)
     chunk = max(1, CHUNK_CELLS // per_draw)
     rng = np.random.default_rng(seed)
     done = 0
@@ -148,6 +196,11 @@ def simulate_totals(
             x *= other_sd
             x += other_mu
             total += leaf_points(other_leaves, x, history=history) @ other_w
+        if joint.size:
+            z = rng.standard_normal((units, joint.size, n), dtype=np.float32)
+            x = np.matmul(joint_root, z).transpose(2, 0, 1)  # (n, units, joint)
+            x += joint_mu
+            total += leaf_points(joint_leaves, x, history=history) @ joint_w
         yield total
         done += n
 
@@ -163,14 +216,14 @@ def rank_intervals(
     level: float = 0.9,
     seed: int = 0,
     history: History | None = None,
+    covariance: np.ndarray | None = None,
 ) -> RankIntervals:
-    """``values``/``se`` (units, leaves): SE 0 (or NaN) where a leaf is not drawn."""
-    ranks = np.concatenate(
-        [
-            block_ranks(t, blocks)
-            for t in simulate_totals(framework, values, se, draws=draws, seed=seed, history=history)
-        ]
+    """``values``/``se`` (units, leaves): SE 0 (or NaN) where a leaf is not drawn;
+    ``covariance`` as ``simulate_totals`` takes it (None: independent components)."""
+    totals = simulate_totals(
+        framework, values, se, draws=draws, seed=seed, history=history, covariance=covariance
     )
+    ranks = np.concatenate([block_ranks(t, blocks) for t in totals])
     return _summarise(ranks, blocks, k, level)
 
 
