@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import api, block_api, submission_api
+from reform import api, block_api, editor_api, submission_api
 
 urlpatterns = [
     path("index/frameworks/", api.Frameworks.as_view(), name="api-index-frameworks"),
@@ -35,5 +35,15 @@ urlpatterns = [
         "index/rounds/<slug:code>/blocks/<slug:block_code>/",
         block_api.BlockDetail.as_view(),
         name="api-index-block",
+    ),
+    path(
+        "index/frameworks/<slug:code>/criteria/",
+        editor_api.Nodes.as_view(),
+        name="api-index-framework-nodes",
+    ),
+    path(
+        "index/frameworks/<slug:code>/criteria/<str:node>/",
+        editor_api.Node.as_view(),
+        name="api-index-framework-node",
     ),
 ]

@@ -127,6 +127,10 @@ def round_open(
         raise ValidationError(
             _("Deadlines must follow one another: self-assessment, appraisal, publication.")
         )
+    try:  # a tree left unbalanced in the editor (reform.editor) cannot be scored
+        framework_pure(framework=framework)
+    except FrameworkInvalid as invalid:
+        raise ValidationError([problem_text(p) for p in invalid.problems]) from None
     scoring_round.full_clean()
     scoring_round.save()
     if not framework.frozen:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import block_views, submission_views, views
+from reform import block_views, editor_views, submission_views, views
 
 app_name = "reform"
 urlpatterns = [
@@ -10,6 +10,13 @@ urlpatterns = [
     path("index/frameworks/import/", views.framework_upload, name="framework-import"),
     path("index/frameworks/<slug:code>/copy/", views.framework_copy_view, name="framework-copy"),
     path("index/frameworks/<slug:code>.xlsx", views.framework_xlsx, name="framework-xlsx"),
+    path("index/frameworks/<slug:code>/edit/", editor_views.framework_edit, name="framework-edit"),
+    path("index/frameworks/<slug:code>/add/", editor_views.criterion_new, name="criterion-new"),
+    path(
+        "index/frameworks/<slug:code>/nodes/<str:node>/",
+        editor_views.criterion_edit,
+        name="criterion-edit",
+    ),
     path("index/rounds/new/", views.round_new, name="round-new"),
     path("index/<slug:code>/", views.ranking, name="ranking"),
     path("index/<slug:code>/ranking.xlsx", views.ranking_xlsx, name="ranking-xlsx"),

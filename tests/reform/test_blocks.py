@@ -71,9 +71,7 @@ def test_without_blocks_the_units_of_the_level_are_ranked_together(
     assert {r.block for r in results.rows} == {"Xã"}
 
 
-def test_blocks_bring_in_their_levels_and_rank_within_each_block(
-    scoring_round, departments, admin
-):
+def test_blocks_bring_in_their_levels_and_rank_within_each_block(scoring_round, departments, admin):
     _two_blocks(scoring_round, admin)
     _scores(scoring_round, admin)
 
@@ -89,9 +87,7 @@ def test_blocks_bring_in_their_levels_and_rank_within_each_block(
     assert {r.block for r in results.rows} == {"Sở, ban, ngành", "UBND cấp xã"}
 
 
-def test_a_listed_unit_goes_to_its_block_before_the_level_block(
-    scoring_round, departments, admin
-):
+def test_a_listed_unit_goes_to_its_block_before_the_level_block(scoring_round, departments, admin):
     _two_blocks(scoring_round, admin)
     ranking_block_set(
         scoring_round=scoring_round, code="thi-diem", name="Thí điểm", position=2,
