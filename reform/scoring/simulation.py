@@ -14,11 +14,13 @@ matrix product. Seeded (numpy's PCG64), so a result is reproducible.
 Correlated components (``covariance``): the survey components of one unit estimated
 from the same respondents are correlated. Given a per-unit covariance matrix of the
 leaves (units, leaves, leaves), the leaves with a non-zero covariance to another leaf
-are drawn jointly per unit from the multivariate normal N(estimates, Σᵤ), x = μ + Fᵤz
-with FᵤFᵤᵀ = Σᵤ (a symmetric square root from the eigendecomposition, so singular Σ —
-perfectly correlated components — is fine); the others keep the independent paths.
-The joint draw costs draws × units × J² for J correlated leaves (J ≈ 5–11 survey
-components in the shipped frameworks). Without ``covariance`` the components are
+are drawn jointly per unit from the multivariate normal N(estimates, Σᵤ), y = μ + Fᵤz
+with FᵤFᵤᵀ = Σᵤ (a square root from the eigendecomposition, so a singular Σ — perfectly
+correlated components — is fine); the others keep the independent paths. As for
+independent leaves, the linear leaves whose clip cannot bind enter only through their
+weighted sum S = Σ cⱼxⱼ, so a unit's joint vector is (S, the other rules' leaves, its
+linear cells near a clip), padded to the longest: the draw costs draws × units × m²
+with m ≤ 1 + correlated leaves (``_joint_layout``). Without ``covariance`` the components are
 independent, which understates the spread of a total when they are positively
 correlated: Var(Σcⱼxⱼ) = Σcⱼ²σⱼ² + Σ_{i≠j} cᵢcⱼσᵢⱼ.
 
@@ -111,6 +113,79 @@ def _square_root(covariance: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(eigenvalues, 0, None))[..., None, :]
 
 
+@dataclass(frozen=True)
+class _Joint:
+    """Correlated leaves of every unit as one padded vector per unit (see _joint_layout):
+    slot 0 the sum of the safe linear cells, then the leaves of other rules, then the
+    unit's linear cells near a clip."""
+
+    root: np.ndarray  # (units, m, m) float32, F·Fᵀ = the vector's covariance
+    mean: np.ndarray  # (units, m)
+    other: list[Node]  # leaves of other rules (slots 1 … len(other))
+    other_w: np.ndarray
+    cell_scale: np.ndarray  # (units, m − 1 − len(other)) for the clipped linear cells
+    cell_points: np.ndarray  # max · weight, 0 on padding
+
+    def draw(self, rng: np.random.Generator, n: int, history: History | None) -> np.ndarray:
+        units, m = self.mean.shape
+        z = rng.standard_normal((units, m, n), dtype=np.float32)
+        y = np.matmul(self.root, z).transpose(2, 0, 1)  # (n, units, m)
+        y += self.mean
+        total = y[..., 0].copy()
+        k = len(self.other)
+        if k:
+            total += leaf_points(self.other, y[..., 1 : 1 + k], history=history) @ self.other_w
+        if self.cell_scale.shape[1]:
+            cells = np.clip(y[..., 1 + k :] / self.cell_scale, 0, 1)
+            total += (cells * self.cell_points).sum(axis=-1)
+        return total
+
+
+def _joint_layout(
+    leaves: Sequence[Node], mean: np.ndarray, covariance: np.ndarray, weights: np.ndarray
+) -> _Joint:
+    """``mean`` (units, J), ``covariance`` (units, J, J), ``weights`` (J,) of the
+    correlated leaves → the padded vectors (S, other rules, linear cells near a clip)."""
+    units = mean.shape[0]
+    sd = np.sqrt(np.clip(np.diagonal(covariance, axis1=1, axis2=2), 0, None))
+    linear = np.array([(n.rule or {}).get("type") == "linear" for n in leaves])
+    scale = np.array([float((n.rule or {}).get("scale", 1)) if lin else 1.0
+                      for n, lin in zip(leaves, linear, strict=True)])  # fmt: skip
+    maximum = np.array([n.maximum or 0.0 for n in leaves])
+    safe = linear & (mean - SAFE_SD * sd >= 0) & (mean + SAFE_SD * sd <= scale)
+    c = np.where(safe, weights * maximum / scale, 0.0)  # (units, J)
+    others = np.flatnonzero(~linear)
+    cells = linear & ~safe
+    width = int(cells.sum(axis=1).max(initial=0))
+    # Each unit's cells first (stable order), then padding that points at leaf 0.
+    order = np.argsort(~cells, axis=1, kind="stable")[:, :width]
+    valid = np.take_along_axis(cells, order, axis=1)
+    index = np.concatenate([np.broadcast_to(others, (units, others.size)), order], axis=1)
+    used = np.concatenate([np.ones((units, others.size), dtype=bool), valid], axis=1)
+    m = 1 + index.shape[1]
+    joint = np.zeros((units, m, m))
+    joint[:, 0, 0] = np.einsum("uj,ujk,uk->u", c, covariance, c)
+    cross = np.take_along_axis(np.einsum("uj,ujk->uk", c, covariance), index, axis=1) * used
+    joint[:, 0, 1:] = cross
+    joint[:, 1:, 0] = cross
+    rows = np.take_along_axis(covariance, index[:, :, None], axis=1)
+    block = np.take_along_axis(rows, index[:, None, :], axis=2)
+    joint[:, 1:, 1:] = block * (used[:, :, None] & used[:, None, :])
+    centre = np.concatenate(
+        [(c * mean).sum(axis=1, keepdims=True), np.take_along_axis(mean, index, axis=1) * used],
+        axis=1,
+    )
+    cell_index = index[:, others.size :]
+    return _Joint(
+        root=_square_root(joint).astype(np.float32),
+        mean=centre.astype(np.float32),
+        other=[leaves[j] for j in others],
+        other_w=weights[others].astype(np.float32),
+        cell_scale=scale[cell_index].astype(np.float32),
+        cell_points=((maximum * weights)[cell_index] * valid).astype(np.float32),
+    )
+
+
 def simulate_totals(
     framework: Framework,
     values: np.ndarray,
@@ -148,14 +223,12 @@ def simulate_totals(
     joint = np.flatnonzero(noisy & correlated)
     lin = np.flatnonzero(noisy & linear & ~correlated)
     other = np.flatnonzero(noisy & ~linear & ~correlated)
-    joint_leaves = [leaves[j] for j in joint]
-    joint_mu = values[:, joint].astype(np.float32)
-    joint_w = weights[joint].astype(np.float32)
-    joint_root = (
-        _square_root(covariance[:, joint][:, :, joint]).astype(np.float32)
+    layout = (
+        _joint_layout([leaves[j] for j in joint], values[:, joint],
+                      covariance[:, joint][:, :, joint], weights[joint])
         if joint.size
-        else np.zeros((values.shape[0], 0, 0), dtype=np.float32)
-    )
+        else None
+    )  # fmt: skip
     # Rules that compare units see every unit's value, so the fixed part uses all units.
     base = (
         leaf_points([leaves[j] for j in fixed], values[:, fixed], history=history) @ weights[fixed]
@@ -178,7 +251,7 @@ def simulate_totals(
     other_sd = se[:, other].astype(np.float32)
     other_w = weights[other].astype(np.float32)
     units = values.shape[0]
-    per_draw = max(1, cell_unit.size + (other.size + joint.size) * units)
+    per_draw = max(1, cell_unit.size + (layout.root.shape[1] if layout else 0) * units)
     chunk = max(1, CHUNK_CELLS // per_draw)
     rng = np.random.default_rng(seed)
     done = 0
@@ -196,11 +269,8 @@ def simulate_totals(
             x *= other_sd
             x += other_mu
             total += leaf_points(other_leaves, x, history=history) @ other_w
-        if joint.size:
-            z = rng.standard_normal((units, joint.size, n), dtype=np.float32)
-            x = np.matmul(joint_root, z).transpose(2, 0, 1)  # (n, units, joint)
-            x += joint_mu
-            total += leaf_points(joint_leaves, x, history=history) @ joint_w
+        if layout is not None:
+            total += layout.draw(rng, n, history)
         yield total
         done += n
 
