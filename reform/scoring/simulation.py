@@ -127,17 +127,22 @@ class _Joint:
     cell_points: np.ndarray  # max · weight, 0 on padding
 
     def draw(self, rng: np.random.Generator, n: int, history: History | None) -> np.ndarray:
+        """(n, units) drawn parts of the totals. Unit-major arrays (units, n, m) so the
+        product is one (n, m) @ (m, m) per unit and the elementwise work is contiguous."""
         units, m = self.mean.shape
-        z = rng.standard_normal((units, m, n), dtype=np.float32)
-        y = np.matmul(self.root, z).transpose(2, 0, 1)  # (n, units, m)
-        y += self.mean
-        total = y[..., 0].copy()
+        y = rng.standard_normal((units, n, m), dtype=np.float32) @ self.root.transpose(0, 2, 1)
+        y += self.mean[:, None, :]
+        total = y[:, :, 0].T.copy()
         k = len(self.other)
         if k:
-            total += leaf_points(self.other, y[..., 1 : 1 + k], history=history) @ self.other_w
+            x = y[:, :, 1 : 1 + k].transpose(1, 0, 2)  # (n, units, k): rules compare units
+            total += leaf_points(self.other, x, history=history) @ self.other_w
         if self.cell_scale.shape[1]:
-            cells = np.clip(y[..., 1 + k :] / self.cell_scale, 0, 1)
-            total += (cells * self.cell_points).sum(axis=-1)
+            cells = y[:, :, 1 + k :]
+            cells /= self.cell_scale[:, None, :]
+            np.clip(cells, 0, 1, out=cells)
+            cells *= self.cell_points[:, None, :]
+            total += cells.sum(axis=-1).T
         return total
 
 
