@@ -256,7 +256,8 @@ def simulate_totals(
     other_sd = se[:, other].astype(np.float32)
     other_w = weights[other].astype(np.float32)
     units = values.shape[0]
-    per_draw = max(1, cell_unit.size + (layout.root.shape[1] if layout else 0) * units)
+    joint_size = layout.root.shape[1] if layout is not None else 0
+    per_draw = max(1, cell_unit.size + (other.size + joint_size) * units)
     chunk = max(1, CHUNK_CELLS // per_draw)
     rng = np.random.default_rng(seed)
     done = 0

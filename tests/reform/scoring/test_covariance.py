@@ -125,3 +125,22 @@ def test_correlated_linear_cells_near_their_clip_match_a_direct_draw():
     direct = 50 + 20 * np.clip(x, 0, 1).sum(axis=1)
     assert abs(drawn.std() / direct.std() - 1) < 0.02
     assert abs(drawn.mean() - direct.mean()) < 0.02
+
+
+def test_drawn_chunks_stay_within_the_memory_budget(monkeypatch):
+    # given 100 units × 2 min–max leaves drawn value by value, and a budget of 1,000 cells
+    from reform.scoring import simulation
+
+    monkeypatch.setattr(simulation, "CHUNK_CELLS", 1000)
+    framework = _two_survey_leaves({"type": "minmax", "direction": "positive"})
+    values = np.column_stack([np.full(100, 50.0), np.linspace(0.4, 0.6, 100), np.full(100, 0.5)])
+    se = np.column_stack([np.zeros(100), np.full(100, 0.02), np.full(100, 0.02)])
+
+    for covariance in (None, covariance_from_correlation(se, 0.5, [1, 2])):
+        sizes = [len(t) for t in simulate_totals(framework, values, se, draws=50,
+                                                 covariance=covariance)]  # fmt: skip
+
+        # then each chunk holds 1,000 // (100 × 2) = 5 draws (or 1,000 // (100 × 3) = 3
+        # with the joint vector S, leaf 1, leaf 2), 50 in all
+        assert sum(sizes) == 50
+        assert max(sizes) == (5 if covariance is None else 3)
