@@ -16,6 +16,7 @@ from analysis.compute import Computed, round_compute
 from analysis.extracts import extract_fingerprint, extract_refresh
 from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
 from analysis.loaders import (
+    round_eligible,
     round_frame,
     round_load,
     round_margins,
@@ -84,6 +85,7 @@ def analysis_run_execute(self, run_id: int) -> int:
         scheme, spec = scheme_of(run.round), spec_of(run.round)
         data = round_load(run.round, variables_needed(scheme, spec))
         frame, margins = round_frame(run.round), round_margins(run.round)
+        eligible = round_eligible(run.round) if _counts_invitations(scheme) else []
         stages.enter("compute")
         computed = round_compute(
             data=data,
@@ -93,6 +95,7 @@ def analysis_run_execute(self, run_id: int) -> int:
             spec=spec,
             publication=publication_of(run.round),
             scope_id=run.round.scope_id,
+            eligible=eligible,
         )
         stages.enter("store")
     except WeightingError as error:
@@ -108,18 +111,35 @@ def analysis_run_execute(self, run_id: int) -> int:
         run=run,
         computed=computed,
         n_responses=len(data.leaf_unit),
-        inputs=run_inputs(data.fingerprint, frame, margins, scheme, spec, run.round),
+        inputs=run_inputs(
+            data.fingerprint, frame, margins, scheme, spec, run.round, eligible=eligible
+        ),
         store_started=stages.since,
     )
 
 
+def _counts_invitations(scheme: list[dict[str, Any]]) -> bool:
+    return any(
+        s.get("step") == "nonresponse" and s.get("counts", "invitations") == "invitations"
+        for s in scheme
+    )
+
+
 def run_inputs(
-    answers: str, frame: list, margins: dict, scheme: list, spec: dict, survey_round: Any
+    answers: str,
+    frame: list,
+    margins: dict,
+    scheme: list,
+    spec: dict,
+    survey_round: Any,
+    *,
+    eligible: list | None = None,
 ) -> dict[str, str]:
     """A hash of each input of a run: the answers read, frame, margins, scheme, spec,
-    publication rule and the code version. The same inputs give the same estimates; two
-    runs' inputs tell what changed between them."""
-    parts = {
+    publication rule and the code version (and the invitations issued, when the scheme
+    counts them). The same inputs give the same estimates; two runs' inputs tell what
+    changed between them."""
+    parts: dict[str, Any] = {
         "answers": answers,
         "frame": sorted([sorted(keys.items()), count] for keys, count in frame),
         "margins": margins,
@@ -128,6 +148,8 @@ def run_inputs(
         "publication": publication_of(survey_round),
         "code": CODE_VERSION,
     }
+    if eligible:
+        parts["invitations"] = sorted([sorted(keys.items()), count] for keys, count in eligible)
     return {
         name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[
             :16
@@ -360,12 +382,20 @@ def failure_reason(error: BaseException) -> str:
                 "or take %(variable)s out of the weighting scheme."
             ),
             "unknown_variable": _("The weighting scheme names an unknown variable: %(variable)s."),
+            "nonresponse_no_counts": _(
+                "No %(source)s were counted for any of the %(classes)s nonresponse classes "
+                "(%(by)s): check the round's invitations or frame, or change the classes."
+            ),
             "frame_covers_no_cell": _(
                 "The frame covers none of the %(cells)s cells (%(by)s) that have answers: "
                 "check its unit and sector codes, or build it from the registered transactions."
             ),
         }
         if error.code in texts:
-            return texts[error.code] % error.params
+            params = dict(error.params)
+            if "source" in params:
+                sources = {"invitations": _("invitations"), "frame": _("frame counts")}
+                params["source"] = sources.get(params["source"], params["source"])
+            return texts[error.code] % params
         return _("The weighting scheme cannot be applied: %(reason)s") % {"reason": error}
     return repr(error)
