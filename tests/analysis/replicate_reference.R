@@ -53,3 +53,22 @@ for (scheme in names(schemes)) {
   }
 }
 cat("}\n")
+# The DDCI firm design: strata unit x firm size x firm sector x ownership, base weights
+# N_h / n_h, Taylor variance with the strata and their fpc (firms per stratum).
+f <- read.csv("tests/analysis/data/firms.csv", stringsAsFactors = FALSE)
+f$stratum <- interaction(f$unit, f$firm_size, f$firm_sector, f$ownership, drop = TRUE)
+f$w <- f$N / ave(f$N, f$stratum, FUN = length)
+firms <- svydesign(ids = ~1, strata = ~stratum, fpc = ~N, weights = ~w, data = f)
+cat("R_FIRMS = {\n")
+whole <- svyratio(~sat, ~valid, firms)
+emit("share|all", coef(whole), SE(whole))
+by_unit <- svyby(~sat, ~unit, firms, svyratio, denominator = ~valid)
+for (i in seq_len(nrow(by_unit))) {
+  emit(paste0("share|unit=", by_unit$unit[i]), by_unit[i, 2], by_unit[i, 3])
+}
+means <- svyby(~score, ~unit, firms, svymean)
+for (i in seq_len(nrow(means))) {
+  emit(paste0("mean|unit=", means$unit[i]), means[i, 2], means[i, 3])
+}
+cat("}\n")
+cat(sprintf("R_FIRMS_DF = %d\n", degf(firms)))
