@@ -50,6 +50,8 @@ def round_compute(
         items=data.items,
         values=data.values,
         item_satisfied=data.item_satisfied,
+        answered=data.answered,
+        any_answered=data.any_answered,
     )
     rows = round_estimates(
         design=design, data=items, domains=domains, spec=spec, publication=publication

@@ -40,6 +40,10 @@ class RoundData:
     unit_parent: dict[int, int | None]
     columns: dict[str, np.ndarray]
     fingerprint: str
+    # Who answered (n, k) / any overall element (n,), when not valid > 0: rows rebuilt
+    # from sufficient statistics (analysis.fanout.rows_from_stats).
+    answered: np.ndarray | None = None
+    any_answered: np.ndarray | None = None
 
 
 def round_versions(survey_round: SurveyRound) -> list[QuestionnaireVersion]:

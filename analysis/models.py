@@ -162,7 +162,15 @@ class FrameCell(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["round", "unit", "sector", "channel", "firm_size", "firm_sector", "ownership"],
+                fields=[
+                    "round",
+                    "unit",
+                    "sector",
+                    "channel",
+                    "firm_size",
+                    "firm_sector",
+                    "ownership",
+                ],
                 name="frame_cell_unique",
             )
         ]
