@@ -14,8 +14,15 @@ from django.utils.translation import gettext as _
 
 from analysis.compute import Computed, round_compute
 from analysis.extracts import extract_fingerprint, extract_refresh
-from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
+from analysis.fanout import (
+    CellStats,
+    cell_stats,
+    cell_stats_add,
+    estimates_from_stats,
+    rows_from_stats,
+)
 from analysis.loaders import (
+    RoundData,
     round_eligible,
     round_frame,
     round_load,
@@ -179,23 +186,18 @@ def rounds_refresh() -> int:
 def fanout_plan(survey_round: Any) -> list[int] | None:
     """The extract chunks to reduce in parallel, or None for a single pass.
 
-    Parallel when the round uses the default design (cell weights by unit × sector,
-    element indices and the overall index by the unit tree) and its spec asks for it:
-    ``parallel`` "always", or "auto" (the default) with at least
-    ANALYSIS_PARALLEL_MIN_ROWS answers in two chunks or more.
+    Parallel when the spec asks for it — ``parallel`` "always", or "auto" (the default)
+    with at least ANALYSIS_PARALLEL_MIN_ROWS answers in two chunks or more — and the
+    round's statistics can be combined exactly: element indices and the overall index
+    with Taylor variance, under any weighting scheme (see fanout_variables).
     """
-    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    spec = spec_of(survey_round)
     mode = spec.get("parallel", "auto")
-    default_design = (
-        len(scheme) == 1
-        and scheme[0].get("step") == "cell_weights"
-        and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
-        and set(spec.get("statistics", [])) <= {"element_index", "overall"}
-        and not spec.get("profile_domains")
+    combinable = (
+        set(spec.get("statistics", [])) <= {"element_index", "overall"}
         and spec.get("variance", "taylor") == "taylor"
-        and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
     )
-    if mode == "never" or not default_design:
+    if mode == "never" or not combinable:
         return None
     chunks = list(
         ResponseExtract.objects.filter(version__in=round_versions(survey_round))
@@ -206,6 +208,29 @@ def fanout_plan(survey_round: Any) -> list[int] | None:
     if len(chunks) < 2 or (mode == "auto" and rows < settings.ANALYSIS_PARALLEL_MIN_ROWS):
         return None
     return [pk for pk, _rows in chunks]
+
+
+def fanout_variables(survey_round: Any) -> list[str] | None:
+    """None for the default design (cell weights by unit × sector, the unit tree, the
+    mean of the elements): its chunks keep statistics per (unit, sector) cell and the
+    combine step estimates from them directly. Any other scheme or domain: the chunks
+    keep statistics per *weighting cell* (unit × these variables — all the scheme, the
+    frame and the domains read), and the combine step rebuilds rows with the same
+    statistics and runs the single pass's code on them (analysis.fanout.rows_from_stats).
+    """
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    default_design = (
+        len(scheme) == 1
+        and scheme[0].get("step") == "cell_weights"
+        and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
+        and not spec.get("profile_domains")
+        and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
+    )
+    if default_design:
+        return None
+    # sector first: the cell key is (unit, sector, *the rest)
+    names = [v for v in variables_needed(scheme, spec) if v not in ("unit", "sector")]
+    return ["sector", *names]
 
 
 def _components(survey_round: Any) -> tuple[list[str], list[int]]:
@@ -224,28 +249,37 @@ def _components(survey_round: Any) -> tuple[list[str], list[int]]:
 
 def fanout_dispatch(run: Any, chunk_ids: list[int], *, timings: dict[str, float]) -> None:
     components, elements = _components(run.round)
+    variables = fanout_variables(run.round)
     analysis_run_progress(
         run_id=run.pk, stage="compute", progress=STAGES["compute"], timings=timings
     )
-    header = group(run_chunk.s(run.pk, [pk], components, elements) for pk in chunk_ids)
-    callback = run_combine.s(run.pk, components, elements, timings).on_error(
+    header = group(run_chunk.s(run.pk, [pk], components, elements, variables) for pk in chunk_ids)
+    callback = run_combine.s(run.pk, components, elements, timings, variables).on_error(
         run_chunks_failed.s(run_id=run.pk)
     )
     chord(header)(callback)
 
 
 @shared_task(name="analysis.tasks.run_chunk", acks_late=True, ignore_result=False, time_limit=3600)
-def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements: list[int]):
-    """One share of a parallel run: its answers reduced to sufficient statistics (kept
-    per chunk and context, so a re-run only reads the chunks added since)."""
+def run_chunk(
+    run_id: int,
+    chunk_ids: list[int],
+    components: list[str],
+    elements: list[int],
+    variables: list[str] | None = None,
+):
+    """One share of a parallel run: its answers reduced to sufficient statistics per
+    cell — (unit, sector), or (unit, *variables) for a weighting scheme of its own —
+    kept per chunk and context, so a re-run only reads the chunks added since."""
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
-    context = chunk_context(run.round, components, elements)
+    names = variables or ["sector"]
+    context = chunk_context(run.round, components, elements, variables)
     parts = []
     for chunk_id in chunk_ids:
         kept = ChunkStatistics.objects.filter(chunk_id=chunk_id, context=context).first()
         if kept is None:
             data = round_load(
-                run.round, ["unit", "sector"], chunk_ids=[chunk_id], components=components
+                run.round, ["unit", *names], chunk_ids=[chunk_id], components=components
             )
             stats = cell_stats(
                 leaf_unit=data.leaf_unit,
@@ -253,6 +287,7 @@ def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements
                 satisfied=data.satisfied,
                 valid=data.valid,
                 elements=elements,
+                extra=[data.columns[v] for v in names[1:]],
             ).to_json()
             ChunkStatistics.objects.get_or_create(
                 chunk_id=chunk_id, context=context, defaults={"stats": stats}
@@ -263,10 +298,15 @@ def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements
     return cell_stats_add(parts).to_json()
 
 
-def chunk_context(survey_round: Any, components: list[str], elements: list[int]) -> str:
+def chunk_context(
+    survey_round: Any,
+    components: list[str],
+    elements: list[int],
+    variables: list[str] | None = None,
+) -> str:
     """What a chunk's statistics depend on besides its answers."""
     units = sorted(subtree_ids([survey_round.scope_id]))
-    payload = [
+    payload: list[Any] = [
         components,
         elements,
         units,
@@ -274,6 +314,8 @@ def chunk_context(survey_round: Any, components: list[str], elements: list[int])
         survey_round.period_end.isoformat(),
         CODE_VERSION,
     ]
+    if variables:
+        payload.append(variables)
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -284,6 +326,7 @@ def run_combine(
     components: list[str],
     elements: list[int],
     timings: dict[str, float],
+    variables: list[str] | None = None,
 ) -> int:
     """Add the shares' statistics, estimate, store — as a single pass would."""
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
@@ -292,6 +335,8 @@ def run_combine(
     started = time.perf_counter()
     survey_round = run.round
     stats = cell_stats_add([CellStats.from_json(r) for r in results])
+    if variables:
+        return _combine_weighted(run, stats, components, variables, timings, len(results))
     frame = round_frame(survey_round)
     population: dict[tuple[int, str], float] = {}
     for keys, count in frame:
@@ -335,6 +380,71 @@ def run_combine(
         inputs=run_inputs(
             answers, frame, round_margins(survey_round), scheme_of(survey_round), spec, survey_round
         ),
+        store_started=time.perf_counter(),
+    )
+
+
+def _combine_weighted(
+    run: Any,
+    stats: CellStats,
+    components: list[str],
+    variables: list[str],
+    timings: dict[str, float],
+    shares: int,
+) -> int:
+    """A scheme of its own: rows rebuilt from the weighting cells' statistics, then the
+    single pass's weighting and estimation on them (exact: fanout.rows_from_stats)."""
+    started = time.perf_counter()
+    survey_round = run.round
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    frame, margins = round_frame(survey_round), round_margins(survey_round)
+    eligible = round_eligible(survey_round) if _counts_invitations(scheme) else []
+    unit, columns, satisfied, valid, answered, anyone = rows_from_stats(
+        stats=stats, variables=variables
+    )
+    answers = json.dumps(
+        {
+            "extracts": [extract_fingerprint(version=v) for v in round_versions(survey_round)],
+            "cells": stats.cells,
+            "n": stats.n.tolist(),
+        },
+        default=str,
+    )
+    data = RoundData(
+        components=components,
+        satisfied=satisfied,
+        valid=valid,
+        items=[],
+        values=np.zeros((len(unit), 0)),
+        item_satisfied=[],
+        leaf_unit=unit,
+        unit_parent=dict(AdministrativeUnit.objects.values_list("id", "parent_id")),
+        columns=columns,
+        fingerprint=answers,
+        answered=answered,
+        any_answered=anyone,
+    )
+    try:
+        computed = round_compute(
+            data=data,
+            frame=frame,
+            margins=margins,
+            scheme=scheme,
+            spec=spec,
+            publication=publication_of(survey_round),
+            scope_id=survey_round.scope_id,
+            eligible=eligible,
+        )
+    except WeightingError as error:
+        analysis_run_fail(run_id=run.pk, error=failure_reason(error))
+        return 0
+    run.timings = {**timings, "compute": round(time.perf_counter() - started, 3)}
+    computed.diagnostics["parallel_shares"] = shares
+    return analysis_run_store(
+        run=run,
+        computed=computed,
+        n_responses=len(unit),
+        inputs=run_inputs(answers, frame, margins, scheme, spec, survey_round, eligible=eligible),
         store_started=time.perf_counter(),
     )
 

@@ -309,3 +309,82 @@ def test_weighting_cell_statistics_give_the_single_pass_of_any_scheme(scheme):
     assert [m["achieved"] for m in parallel.diagnostics["margins"]] == pytest.approx(
         achieved, rel=1e-12
     )
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_chord_of_a_raked_round_on_real_workers_equals_the_single_pass(celery_worker):
+    from analysis.models import MarginTarget
+
+    version = sipas_version()
+    province = province_with_communes(("X1", "X2", "X3"))
+    round_ = survey_round(province, version)
+    units = list(AdministrativeUnit.objects.filter(parent=province))
+    rng = np.random.default_rng(8)
+    people = [(s, a) for s in ("female", "male") for a in ("18-24", "35-44", "60+")]
+    for _batch in range(3):  # three extract chunks: three shares
+        for i in range(50):
+            sex, age = people[int(rng.integers(0, len(people)))]
+            answers = sipas_answers(int(rng.integers(1, 6)), feedback=bool(i % 3))
+            Response.objects.create(
+                version=version,
+                unit=units[int(rng.integers(0, 3))],
+                sector=["land", "tax"][i % 2],
+                channel=["counter", "online"][i % 3 == 0],
+                answers={**answers, "sex": sex, "age_group": age},
+                submitted_at=round_.period_start,
+            )
+        extract_refresh(version=version)
+    for variable, category, target in [
+        ("sex", "female", 5200.0),
+        ("sex", "male", 4800.0),
+        ("age_group", "18-24", 3000.0),
+        ("age_group", "35-44", 4500.0),
+        ("age_group", "60+", 2500.0),
+    ]:
+        MarginTarget.objects.create(
+            round=round_, variable=variable, category=category, target=target
+        )
+    round_.weighting = [
+        {"step": "cell_weights", "by": ["unit", "sector"]},
+        {"step": "rake", "margins": ["sex", "age_group"]},
+        {"step": "trim", "upper": 3.0},
+    ]
+
+    def run_with(parallel: str) -> AnalysisRun:
+        round_.estimation = {
+            "parallel": parallel,
+            "statistics": ["element_index", "overall"],
+            "profile_domains": ["sex"],
+            "ci_method": "korn_graubard",
+        }
+        round_.save()
+        run = analysis_run_start(survey_round=round_)
+        for _ in range(600):
+            run.refresh_from_db()
+            if run.status in {"succeeded", "failed"}:
+                return run
+            time.sleep(0.1)
+        raise AssertionError(f"run {run.pk} still {run.status}")
+
+    single = run_with("never")
+    parallel = run_with("always")
+
+    assert single.status == parallel.status == "succeeded", (single.error, parallel.error)
+    assert parallel.diagnostics["parallel_shares"] == 3
+    assert ChunkStatistics.objects.count() == 3
+    assert parallel.n_responses == single.n_responses == 150
+    assert parallel.diagnostics["kish_deff"] == pytest.approx(
+        single.diagnostics["kish_deff"], rel=1e-12
+    )
+    assert {e.domain_variable for e in parallel.estimates.all()} == {"unit", "sex"}
+    numbers = (*FIELDS, "n_effective")
+    key = lambda e: (e.statistic, e.component, e.unit_id, e.domain_variable, e.domain_value)  # noqa: E731
+    a = {key(e): e for e in single.estimates.all()}
+    b = {key(e): e for e in parallel.estimates.all()}
+    assert set(a) == set(b) and len(a) > 10
+    for k, row in a.items():
+        assert b[k].suppressed == row.suppressed, k
+        for field in numbers:
+            want, got = getattr(row, field), getattr(b[k], field)
+            assert got == want if want is None else got == pytest.approx(want, rel=1e-12), k
