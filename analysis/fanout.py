@@ -2,8 +2,12 @@
 per frame cell, the chunks' statistics are added, and the element indices and the
 overall index follow exactly as from a single pass. Pure numpy; no Django.
 
-Applies to the default design — cell weights (stratum = unit × sector, weight N/n and
-fpc N per cell), estimates by the unit tree, Taylor variance. Every respondent of a
+Two ways, both exact. The default design — cell weights (stratum = unit × sector,
+weight N/n and fpc N per cell), estimates by the unit tree, Taylor variance — is
+estimated from the cells' statistics directly (below). Any other scheme (nonresponse
+classes, post-stratification, raking, calibration, trimming) or profile domains: the
+statistics are kept per weighting cell and rows with the same statistics are rebuilt
+for the single pass's code (:func:`rows_from_stats`). Every respondent of a
 cell carries the cell's weight w, so per cell and component j the sums Σy, Σx and the
 cross-products Σy_j·y_l, Σy_j·x_l, Σx_j·x_l are all the variance needs: with
 z = w (y − R x) / X, Σz and Σz² are linear in them, and the stratum's contribution is
