@@ -45,7 +45,7 @@ from org.permissions import subtree_ids
 from questionnaires.definition import scored_items
 
 # Part of every run's fingerprint: bump when the computation changes its numbers.
-CODE_VERSION = "analysis-2"
+CODE_VERSION = "analysis-3"
 # Stage → percent done when it starts.
 STAGES = {"extract": 0, "load": 40, "compute": 60, "store": 90}
 
