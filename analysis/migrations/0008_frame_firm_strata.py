@@ -4,34 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analysis', '0007_chunk_statistics'),
-        ('org', '0002_memberships_audit'),
+        ("analysis", "0007_chunk_statistics"),
+        ("org", "0002_memberships_audit"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='framecell',
-            name='frame_cell_unique',
+            model_name="framecell",
+            name="frame_cell_unique",
         ),
         migrations.AddField(
-            model_name='framecell',
-            name='firm_sector',
-            field=models.CharField(blank=True, default='', max_length=64, verbose_name='firm sector'),
+            model_name="framecell",
+            name="firm_sector",
+            field=models.CharField(
+                blank=True, default="", max_length=64, verbose_name="firm sector"
+            ),
         ),
         migrations.AddField(
-            model_name='framecell',
-            name='firm_size',
-            field=models.CharField(blank=True, default='', max_length=32, verbose_name='firm size'),
+            model_name="framecell",
+            name="firm_size",
+            field=models.CharField(blank=True, default="", max_length=32, verbose_name="firm size"),
         ),
         migrations.AddField(
-            model_name='framecell',
-            name='ownership',
-            field=models.CharField(blank=True, default='', max_length=32, verbose_name='ownership'),
+            model_name="framecell",
+            name="ownership",
+            field=models.CharField(blank=True, default="", max_length=32, verbose_name="ownership"),
         ),
         migrations.AddConstraint(
-            model_name='framecell',
-            constraint=models.UniqueConstraint(fields=('round', 'unit', 'sector', 'channel', 'firm_size', 'firm_sector', 'ownership'), name='frame_cell_unique'),
+            model_name="framecell",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "round",
+                    "unit",
+                    "sector",
+                    "channel",
+                    "firm_size",
+                    "firm_sector",
+                    "ownership",
+                ),
+                name="frame_cell_unique",
+            ),
         ),
     ]
