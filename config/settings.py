@@ -199,7 +199,7 @@ REST_FRAMEWORK = {
         "config.security.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 500,
     "UNICODE_JSON": True,
     "EXCEPTION_HANDLER": "config.api.exception_handler",

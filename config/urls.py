@@ -35,3 +35,6 @@ urlpatterns = [
     path("", include("analysis.urls")),
     path("", include("reform.urls")),
 ]
+
+handler400 = "config.views.bad_request"
+handler404 = "config.views.page_not_found"
