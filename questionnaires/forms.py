@@ -11,19 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from questionnaires.definition import QUESTION_TYPES, SATISFACTION_LABELS
 from questionnaires.models import Questionnaire
+from questionnaires.validation import TYPE_LABELS
 
-TYPE_LABELS = {
-    "single_choice": _("Single choice"),
-    "multiple_choice": _("Multiple choice"),
-    "rating": _("Rating scale"),
-    "matrix": _("Matrix (several items on one scale)"),
-    "yes_no": _("Yes / no"),
-    "number": _("Number"),
-    "date": _("Date"),
-    "text": _("Short text"),
-    "long_text": _("Long text"),
-    "nps": _("Recommendation score 0–10"),
-}
 LINES_HELP = _("One per line: code | Vietnamese | English")
 
 

@@ -32,7 +32,7 @@ from questionnaires.forms import (
 )
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
-from questionnaires.validation import ERROR, definition_problems
+from questionnaires.validation import ERROR, definition_problems, type_label
 
 # The builder shows the preview in an iframe of its own page; nobody else may frame it.
 FRAMED_BY_BUILDER = {"frame-ancestors": [SELF]}
@@ -164,6 +164,7 @@ def questionnaire_edit(request: HttpRequest, code: str) -> HttpResponse:
                 {
                     "code": q.get("code"),
                     "type": q.get("type"),
+                    "type_label": type_label(q.get("type")),
                     "label": label(q.get("label"), language),
                     "relevant": q.get("relevant", ""),
                     "required": q.get("required", False),
