@@ -16,10 +16,16 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ParseError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    ParseError,
+    ValidationError,
+)
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.security import LockedOut
@@ -57,6 +63,14 @@ def _translated(error: Exception) -> Exception:
         return ParseError(request_too_large_message(), code="too_large")
     if isinstance(error, (TooManyFieldsSent, TooManyFilesSent)):
         return ParseError(_("The request has too many fields or files."), code="too_many_fields")
+    if isinstance(error, ValidationError) and isinstance(error.detail, dict):
+        # DRF says "No data provided" (a body of JSON null) without a translation.
+        errors = error.detail.get(api_settings.NON_FIELD_ERRORS_KEY)
+        if isinstance(errors, list) and "No data provided" in errors:
+            return ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("The request body is empty.")]},
+                code="null",
+            )
     if isinstance(error, (AuthenticationFailed, NotAuthenticated)):
         challenge = getattr(error, "challenge", None)
         if challenge:
@@ -75,8 +89,11 @@ def request_too_large_message() -> str:
 
 def _json_error_message(detail: str) -> str:
     position = _JSON_POSITION.search(detail)
-    if position is None:  # e.g. bytes that are not UTF-8
+    if "can't decode" in detail:
         return _("The request body is not valid JSON in UTF-8.")
+    if position is None:
+        # NaN / Infinity (refused by DRF), or an integer of more than 4,300 digits.
+        return _("The request body is not valid JSON: a number is out of range.")
     return _("The request body is not valid JSON (line %(line)s, column %(column)s).") % {
         "line": position.group(1),
         "column": position.group(2),

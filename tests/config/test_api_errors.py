@@ -91,6 +91,27 @@ def test_a_body_that_is_not_utf8_is_a_json_400(db):
     assert reply.json() == {"detail": "Nội dung yêu cầu không phải JSON hợp lệ ở dạng UTF-8."}
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ('{"token": "x", "answers": {"a1": NaN}}', "JSON hợp lệ: có số vượt quá giới hạn."),
+        ('{"token": "x", "answers": {"a1": Infinity}}', "JSON hợp lệ: có số vượt quá giới hạn."),
+        ('{"token": "x", "answers": {"a1": ' + "9" * 5000 + "}}", "có số vượt quá giới hạn."),
+    ],
+)
+def test_numbers_json_cannot_carry_are_not_called_bad_utf8(db, body, detail):
+    reply = Client().post("/api/v1/responses/", body, content_type="application/json")
+    assert reply.status_code == 400
+    assert reply.json()["detail"].endswith(detail)
+    assert "UTF-8" not in reply.json()["detail"]
+
+
+def test_a_json_null_body_is_refused_in_vietnamese(db):
+    reply = Client().post("/api/v1/responses/", "null", content_type="application/json")
+    assert reply.status_code == 400
+    assert reply.json() == {"non_field_errors": ["Nội dung yêu cầu trống."]}
+
+
 def test_every_api_operation_with_a_body_answers_json_to_bad_bodies(known, staff):  # noqa: F811
     # given a signed-in superuser (every permission), and real objects behind the paths
     client = Client()
