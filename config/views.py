@@ -95,3 +95,15 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django's page is English (with an inline style the CSP blocks);
+    a citizen whose form expired, or whose browser blocks cookies, reads why in theirs."""
+    message = _(
+        "The page was open for too long, or your browser blocks cookies for this site. "
+        "Go back, reload the page and send it again."
+    )
+    if _is_api(request):
+        return JsonResponse({"detail": message, "code": "csrf_failed"}, status=403)
+    return render(request, "403_csrf.html", status=403)

@@ -271,3 +271,19 @@ def test_the_schema_documents_the_page_bounds_and_the_400(db):
         assert parameters["offset"]["schema"]["minimum"] == 0
         assert re.search(r"at most 1000", parameters["limit"]["description"])
         assert "400" in operation["responses"], path
+
+
+def test_a_refused_form_is_explained_in_vietnamese_not_djangos_english_page(version, x1):  # noqa: F811
+    # given a citizen whose browser blocks cookies (no CSRF cookie)
+    from tests.survey.conftest import register
+
+    token = register(x1).invitation.token
+    reply = Client(enforce_csrf_checks=True).post(f"/s/{token}/", {"a1": "4"})
+    html = reply.content.decode()
+    # then a page in Vietnamese, under the site's layout and CSP (no inline style)
+    assert reply.status_code == 403
+    assert "Không gửi được biểu mẫu" in html
+    assert "trình duyệt đang chặn cookie" in html
+    assert "CSRF verification failed" not in html
+    assert "<style>" not in html
+    assert Response.objects.count() == 0
