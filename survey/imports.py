@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from org.models import AdministrativeUnit
+from org.spreadsheets import spreadsheet_safe
 from questionnaires.definition import Definition, label
 from questionnaires.models import QuestionnaireVersion
 from survey.answers import answers_clean, text_normalise
-from survey.exports import spreadsheet_safe
 from survey.layout import LIST_SEPARATOR, META_COLUMNS, Column, answer_columns, value_labels
 from survey.models import Channel, ImportBatch, Response, Source
 from survey.privacy import answers_hash
