@@ -91,7 +91,12 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        try:
+            rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        except csv.Error as error:  # a cell over csv's 128 KiB limit: was a 500
+            raise ImportFileInvalid(
+                _("This is not a readable CSV file: a cell is too long or its quotes are broken.")
+            ) from error
     else:
         raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
     # NFC so labels typed with combining diacritics (macOS, some keyboards) still match;
