@@ -218,7 +218,7 @@ def questionnaire_settings(request: HttpRequest, code: str) -> HttpResponse:
             "form": form,
             "problems": problems,
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 
@@ -264,7 +264,7 @@ def section_edit(request: HttpRequest, code: str, section: str | None = None) ->
             "section": section,
             "problems": problems,
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 
@@ -334,7 +334,7 @@ def question_edit(
             "problems": problems,
             "earlier": _earlier_codes(definition, question, section),
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 

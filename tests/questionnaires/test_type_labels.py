@@ -122,3 +122,25 @@ def test_an_imported_select_one_is_reported_in_vietnamese(designer):
     html = designer.post("/questionnaires/import/", {"file": upload}).content.decode()
     assert "không có loại câu hỏi &quot;select_one&quot;: hãy dùng một trong các loại" in html
     assert "is not one of" not in html
+
+
+def test_a_bad_questionnaire_code_is_explained_in_vietnamese(designer):
+    # QA: Django's "Enter a valid “slug” …" has no Vietnamese translation
+    reply = designer.post("/questionnaires/new/", {"code": "bảng hỏi", "title_vi": "X"})
+    html = reply.content.decode()
+    assert reply.status_code == 400
+    assert "Chỉ dùng chữ cái không dấu, chữ số, _ và -." in html
+    assert "slug" not in html
+
+
+def test_a_refused_question_form_is_a_400_and_changes_nothing(designer):
+    services.questionnaire_save_draft(definition=small())
+    before = services.Questionnaire.objects.get().draft
+    reply = designer.post(
+        "/questionnaires/small/questions/q1/",
+        {"code": "1bad", "type": "select_one", "label_vi": "Câu 1", "scale_min": "x"},
+    )
+    html = reply.content.decode()
+    assert reply.status_code == 400
+    assert "Bắt đầu bằng chữ cái hoặc _" in html
+    assert services.Questionnaire.objects.get().draft == before
