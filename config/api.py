@@ -43,6 +43,16 @@ PAGE_MAX_OFFSET = 2**31 - 1
 def exception_handler(error: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with every refusal turned into translatable JSON."""
     error = _translated(error)
+    if isinstance(error, NotAuthenticated) and _api_key_refused_here(context):
+        # "Credentials were not provided" misleads a system that sent its key.
+        error = NotAuthenticated(
+            _(
+                "This endpoint does not accept API keys (only the collection endpoints do): "
+                "sign in as a staff member."
+            ),
+            code="api_key_not_accepted",
+        )
+        error.status_code = 403
     response = drf_exception_handler(error, context)
     if response is not None and isinstance(error, LockedOut):
         # The same body as a lockout answered by the axes middleware.
@@ -79,6 +89,19 @@ def _translated(error: Exception) -> Exception:
             error.status_code = 401
             error.auth_header = challenge  # type: ignore[attr-defined]
     return error
+
+
+def _api_key_refused_here(context: dict[str, Any]) -> bool:
+    from survey.auth import ApiKeyAuthentication  # the collection API's scheme
+
+    request, view = context.get("request"), context.get("view")
+    if request is None or view is None:
+        return False
+    sent = request.META.get("HTTP_X_API_KEY") or request.META.get(
+        "HTTP_AUTHORIZATION", ""
+    ).lower().startswith("api-key ")
+    accepted = any(isinstance(a, ApiKeyAuthentication) for a in view.get_authenticators())
+    return bool(sent) and not accepted
 
 
 def request_too_large_message() -> str:

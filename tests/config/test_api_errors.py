@@ -214,6 +214,19 @@ def test_a_wrong_api_key_is_a_401_with_the_api_key_challenge(db, url, header):
     assert reply.json() == {"detail": "Khóa API không hợp lệ hoặc đã bị thu hồi."}
 
 
+@pytest.mark.parametrize(
+    "header",
+    [{"HTTP_AUTHORIZATION": "Api-Key hl_abc.def"}, {"HTTP_X_API_KEY": "hl_abc.def"}],
+)
+def test_an_api_key_on_a_staff_endpoint_is_told_keys_are_not_accepted_there(db, header):
+    reply = Client().get("/api/v1/questionnaires/", **header)
+    assert reply.status_code == 403
+    assert reply.json() == {
+        "detail": "Địa chỉ này không nhận khóa API (chỉ các địa chỉ thu thập phiếu nhận): "
+        "hãy đăng nhập bằng tài khoản cán bộ."
+    }
+
+
 def test_no_credentials_on_a_staff_endpoint_stay_a_403(db):
     # Unchanged: the session is the first scheme; a browser gets no Basic prompt.
     reply = Client().get("/api/v1/questionnaires/")
