@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.security import LockedOut
 
 _JSON_ERROR_PREFIX = "JSON parse error - "
+_MULTIPART_ERROR_PREFIX = "Multipart form parse error - "
 _JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
 _PARSER_FILES = ("rest_framework/parsers.py", "json/__init__.py")
 
@@ -63,6 +64,8 @@ def exception_handler(error: Exception, context: dict[str, Any]) -> Response | N
 def _translated(error: Exception) -> Exception:
     if isinstance(error, ParseError) and str(error.detail).startswith(_JSON_ERROR_PREFIX):
         return ParseError(_json_error_message(str(error.detail)), code="invalid_json")
+    if isinstance(error, ParseError) and str(error.detail).startswith(_MULTIPART_ERROR_PREFIX):
+        return ParseError(_("The request body is not a valid multipart form."))
     if isinstance(error, RecursionError) and _raised_by_a_parser(error.__traceback__):
         # json.loads recurses once per nesting level: "[[[[…" a few thousand deep is
         # otherwise a 500, even before authentication (the body is parsed first).

@@ -106,6 +106,14 @@ def test_numbers_json_cannot_carry_are_not_called_bad_utf8(db, body, detail):
     assert "UTF-8" not in reply.json()["detail"]
 
 
+def test_a_multipart_body_without_boundary_is_refused_in_vietnamese(staff):
+    client = Client()
+    client.force_login(staff)
+    reply = client.post("/api/v1/imports/", b"abc", content_type="multipart/form-data")
+    assert reply.status_code == 400
+    assert reply.json() == {"detail": "Nội dung yêu cầu không phải biểu mẫu multipart hợp lệ."}
+
+
 def test_a_json_null_body_is_refused_in_vietnamese(db):
     reply = Client().post("/api/v1/responses/", "null", content_type="application/json")
     assert reply.status_code == 400
