@@ -88,6 +88,7 @@ _DESCRIPTIONS = {
     ),
     "403": "Not allowed (not signed in through a session, or missing a permission).",
     "404": "No such object.",
+    "415": "A body of a media type the operation does not read (or none given).",
     "429": "Too many failed sign-in attempts (HTTP Basic): locked out for a while.",
 }
 
@@ -107,6 +108,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("429")
         if "{" in self.path:
             codes.append("404")
+        if self._get_request_body() is not None:
+            codes.append("415")  # a body of a type the operation does not parse
         return list(dict.fromkeys(codes))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:

@@ -308,3 +308,19 @@ def test_a_refused_form_is_explained_in_vietnamese_not_djangos_english_page(vers
     assert "CSRF verification failed" not in html
     assert "<style>" not in html
     assert Response.objects.count() == 0
+
+
+def test_a_body_without_a_content_type_is_a_documented_415(db):
+    # QA (schemathesis on a fresh clone): a body with no Content-Type was an
+    # undocumented 415.
+    reply = Client().generic("POST", "/api/v1/responses/", b"token=x", content_type="")
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert reply.status_code == 415
+    assert reply.json() == {"detail": 'Kiểu dữ liệu "" của yêu cầu không được hỗ trợ.'}
+    undocumented = [
+        f"{method} {path}"
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if "requestBody" in operation and "415" not in operation["responses"]
+    ]
+    assert undocumented == []
