@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("survey.urls")),
     path("", include("analysis.urls")),
     path("", include("reform.urls")),
+    path("", include("reports.urls")),
 ]
 
 handler400 = "config.views.bad_request"
