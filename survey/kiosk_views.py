@@ -20,6 +20,7 @@ from survey.kiosks import (
     kiosk_unpair,
 )
 from survey.models import Kiosk
+from survey.privacy import request_retry_after
 
 
 def _kiosk(device_token: str) -> Kiosk:
@@ -38,6 +39,13 @@ def _kiosk(device_token: str) -> Kiosk:
 def kiosk_begin(request: HttpRequest) -> HttpResponse:
     """GET: a button to turn this device into a kiosk; POST: the kiosk, with its code."""
     if request.method == "POST":
+        # Anyone may start a kiosk: counted as an open-link start, so a script cannot
+        # fill the table (and the million pairing codes) with unpaired kiosks.
+        wait = request_retry_after(request, "open")
+        if wait:
+            reply = render(request, "survey/closed.html", {"reason": "limited"}, status=429)
+            reply["Retry-After"] = str(wait)
+            return reply
         return redirect("survey:kiosk", device_token=kiosk_start().device_token)
     return render(request, "survey/kiosk_begin.html")
 

@@ -132,3 +132,17 @@ def test_the_kiosk_page_loads_its_script_as_a_static_file(version, x1):
     assert "kiosk.js" in html and "<script>" not in html
     assert Client().get("/kiosk/nope/").status_code == 404
     kiosk_reset(kiosk, "")  # harmless on an unpaired kiosk
+
+
+def test_starting_kiosks_is_rate_limited_per_address(db, settings):
+    # QA: anyone could POST /kiosk/ in a loop: one unpaired kiosk row and one of the
+    # million pairing codes per request, until legitimate tablets got a server error.
+    settings.SURVEY_RATE_LIMITS = {**settings.SURVEY_RATE_LIMITS, "open": "2/h"}
+    client = Client()
+    replies = [client.post("/kiosk/", REMOTE_ADDR="203.0.113.7") for _ in range(3)]
+    assert [r.status_code for r in replies] == [302, 302, 429]
+    assert int(replies[2]["Retry-After"]) > 0
+    assert "Xin vui lòng chờ trong giây lát" in replies[2].content.decode()
+    assert Kiosk.objects.count() == 2
+    # another address (another office) still starts its kiosk
+    assert Client().post("/kiosk/", REMOTE_ADDR="203.0.113.8").status_code == 302
