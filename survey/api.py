@@ -41,6 +41,7 @@ from survey.auth import (
 from survey.filters import ResponseFilter
 from survey.imports import ImportFileInvalid, import_batch_run
 from survey.invitations import campaign_tracking, firms_upload
+from survey.lookups import units_by_codes
 from survey.models import Campaign, Channel, ImportBatch, Invitation, Source
 from survey.privacy import client_hash, request_retry_after
 from survey.selectors import invitation_by_token, responses_all
@@ -129,11 +130,9 @@ class TransactionInput(serializers.Serializer):
 
     def validate_unit(self, code: str) -> AdministrativeUnit:
         units = self.context.get("units")
-        unit = (
-            units.get(code)
-            if units is not None
-            else AdministrativeUnit.objects.filter(code=code).first()
-        )
+        if units is None:  # one transaction: the per-process cache (survey.lookups)
+            units = units_by_codes(codes={code})
+        unit = units.get(code)
         # A person registers only in their scope; outside it reads as an unknown code.
         scope = self.context.get("scope")
         if unit is None or (scope is not None and unit.pk not in scope):
@@ -317,11 +316,8 @@ class TransactionBatchView(APIView):
         batch.is_valid(raise_exception=True)
         raws = batch.validated_data["transactions"]
         codes = {str(raw.get("unit")) for raw in raws}
-        # One query for the batch's units instead of one per item.
-        context = {
-            **_context(request),
-            "units": {u.code: u for u in AdministrativeUnit.objects.filter(code__in=codes)},
-        }
+        # The batch's units at once, from the per-process cache (survey.lookups).
+        context = {**_context(request), "units": units_by_codes(codes=codes)}
         items, errors = [], {}
         for index, raw in enumerate(raws):
             payload = TransactionInput(data=raw, context=context)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import secrets
 from collections.abc import Sequence
@@ -20,8 +21,8 @@ from org.models import AdministrativeUnit
 from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
-from questionnaires.models import QuestionnaireVersion
-from questionnaires.selectors import version_current, version_current_lean
+from questionnaires.models import Questionnaire, QuestionnaireVersion
+from questionnaires.selectors import version_current
 from survey.answers import (
     CompiledDefinition,
     FieldErrors,
@@ -31,6 +32,12 @@ from survey.answers import (
     value_normalise,
 )
 from survey.kiosks import kiosk_campaigns, kiosk_show, kiosk_version, kiosks_for
+from survey.lookups import (
+    api_client_entry,
+    transaction_campaigns,
+    unit_parents_cached,
+    version_current_cached,
+)
 from survey.models import (
     ApiClient,
     Campaign,
@@ -43,7 +50,7 @@ from survey.models import (
     Source,
 )
 from survey.privacy import answers_hash, duplicate_claim, duplicate_release, scrub_text
-from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, unit_subtree_ids
+from survey.selectors import campaign_for_unit, unit_ancestors, unit_subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -134,17 +141,27 @@ def api_client_authenticate(key: str) -> ApiClient | None:
     if not key.startswith("hl_") or "." not in key:
         return None
     prefix = key[3:].split(".", 1)[0]
-    client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
-    if client is None or not secrets.compare_digest(client.key_hash, _key_hash(key)):
+    entry = api_client_entry(prefix=prefix)  # cached per process (survey.lookups)
+    if entry is None or not secrets.compare_digest(entry.client.key_hash, _key_hash(key)):
         return None
+    client = entry.client
     now = timezone.now()
     if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=5):
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now  # the cached copy too: one UPDATE per 5 minutes
     return client
 
 
 def api_client_unit_ids(client: ApiClient, parents: dict[int, int | None]) -> set[int]:
-    return unit_subtree_ids(client.units.values_list("id", flat=True), parents)
+    return unit_subtree_ids(_client_roots(client), parents)
+
+
+def _client_roots(client: ApiClient) -> frozenset[int]:
+    """The units a key was given, from the per-process cache when it holds this key."""
+    entry = api_client_entry(prefix=client.key_prefix)
+    if entry is not None and entry.client.pk == client.pk:
+        return entry.unit_ids
+    return frozenset(client.units.values_list("id", flat=True))
 
 
 # --- transactions ------------------------------------------------------------------------
@@ -229,7 +246,7 @@ def _outside(
     items: Sequence[TransactionData], client: ApiClient, parents: dict[int, int | None]
 ) -> list[str]:
     """External ids of items whose unit is not in the client's units or below them."""
-    roots = set(client.units.values_list("id", flat=True))
+    roots = _client_roots(client)
     inside: dict[int, bool] = {}
     outside = []
     for item in items:
@@ -246,7 +263,7 @@ def _register(
     items: Sequence[TransactionData], client: ApiClient | None, *, look_first: bool
 ) -> list[Registration]:
     ids = [item.external_id for item in items]
-    parents = unit_parents()
+    parents = unit_parents_cached()
     outside = _outside(items, client, parents) if client else []
     if outside:
         raise TransactionConflict(outside)
@@ -283,7 +300,7 @@ def _register(
             continue
         code = item.questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
         if code not in versions:
-            version = version_current_lean(questionnaire_code=code)
+            version = version_current_cached(questionnaire_code=code)
             if version is None:
                 raise ValidationError(
                     {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
@@ -316,7 +333,7 @@ def _register(
         # Without ignore_conflicts: PostgreSQL returns the new ids, and an id registered
         # meanwhile raises IntegrityError (see transactions_register).
         ServiceTransaction.objects.bulk_create([record for record, _version in new.values()])
-        campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
+        campaigns = transaction_campaigns()
         kiosks = _kiosks(items, new, parents)
         invitations = []
         for external_id, (record, version) in new.items():
@@ -584,6 +601,14 @@ def response_submit_idempotent(
     has rolled back, so the rejected call wrote nothing.
     """
     try:
+        lean = _submit_lean(
+            token=token,
+            answers=answers,
+            source=source,
+            idempotency_key=idempotency_key,
+        )
+        if lean is not None:
+            return lean
         return _submit(
             token=token,
             answers=answers,
@@ -596,6 +621,164 @@ def response_submit_idempotent(
         if replay:
             return replay
         raise SurveyClosed("used") from None
+
+
+def _lean_sql() -> tuple[str, str]:
+    """The two statements of a lean submission, with this project's table names."""
+    invitation = Invitation._meta.db_table
+    version = QuestionnaireVersion._meta.db_table
+    questionnaire = QuestionnaireVersion._meta.get_field("questionnaire").related_model
+    unit = AdministrativeUnit._meta.db_table
+    read = (
+        f"SELECT i.id, i.kind, i.unit_id, u.code, i.sector, i.channel, i.expires_at, "
+        f"i.completed_at, i.started_at, v.id, v.number, v.content_hash, q.code "
+        f"FROM {invitation} i JOIN {version} v ON v.id = i.version_id "
+        f"JOIN {questionnaire._meta.db_table} q ON q.id = v.questionnaire_id "
+        f"LEFT JOIN {unit} u ON u.id = i.unit_id WHERE i.token = %s"
+    )
+    # One statement, so one transaction even in autocommit: the link is claimed (only if
+    # still open: a concurrent answer or expiry makes the claim return nothing) and the
+    # response inserted on the claim; a unique-constraint error undoes both.
+    write = (
+        f"WITH claimed AS (UPDATE {invitation} SET completed_at = %(now)s "
+        f"WHERE id = %(invitation)s AND completed_at IS NULL AND expires_at > %(now)s "
+        f"RETURNING id) "
+        f"INSERT INTO {Response._meta.db_table} (invitation_id, version_id, unit_id, sector, "
+        f"channel, answers, submitted_at, profile, calculated, source, idempotency_key, "
+        f"answers_hash) SELECT id, %(version)s, %(unit)s, %(sector)s, %(channel)s, "
+        f"%(answers)s::jsonb, %(now)s, '{{}}'::jsonb, %(calculated)s::jsonb, %(source)s, "
+        f"%(key)s, %(hash)s FROM claimed RETURNING id"
+    )
+    return read, write
+
+
+_LEAN_SQL: tuple[str, str] | None = None
+
+
+def _submit_lean(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str,
+    idempotency_key: str | None,
+) -> Submission | None:
+    """A transaction link's answer in two statements on PostgreSQL: read the link with
+    its version and unit, then claim it and insert the response in one statement.
+
+    The guarantees of _submit hold without a lock or an explicit transaction: the claim
+    re-checks, under the row lock the UPDATE takes, that the link is unanswered and
+    unexpired, so of two concurrent answers exactly one is stored; a failed insert
+    (Idempotency-Key or link already used) undoes the claim, and the caller sorts out
+    why. None: this link takes the full path (open or firm links, a saved draft to
+    delete, a link without a unit, an answered or expired link, SQLite) — nothing was
+    written.
+    """
+    global _LEAN_SQL
+    if connection.vendor != "postgresql":
+        return None
+    if _LEAN_SQL is None:
+        _LEAN_SQL = _lean_sql()
+    read, write = _LEAN_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(read, [token])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (
+        invitation_id,
+        kind,
+        unit_id,
+        unit_code,
+        sector,
+        channel,
+        expires_at,
+        completed_at,
+        started_at,
+        version_id,
+        number,
+        content_hash,
+        questionnaire_code,
+    ) = row
+    now = timezone.now()
+    if (
+        kind != Invitation.Kind.TRANSACTION
+        or unit_id is None
+        or started_at is not None
+        or completed_at is not None
+        or expires_at <= now
+    ):
+        return None
+    plan = definition_compiled(
+        content_hash,
+        lambda: QuestionnaireVersion.objects.values_list("definition", flat=True).get(
+            pk=version_id
+        ),
+    )
+    version = QuestionnaireVersion(id=version_id, number=number, content_hash=content_hash)
+    version.questionnaire = Questionnaire(code=questionnaire_code)
+    cleaned, errors = answers_clean(plan, answers)
+    if errors:
+        raise AnswersInvalid(errors)
+    cleaned = answers_scrub(plan, cleaned)
+    digest = answers_hash(cleaned)
+    calculated = calculated_values(plan, cleaned)
+    channel = channel or "web"
+    params = {
+        "now": now,
+        "invitation": invitation_id,
+        "version": version_id,
+        "unit": unit_id,
+        "sector": sector,
+        "channel": channel,
+        "answers": json.dumps(cleaned, ensure_ascii=False),
+        "calculated": json.dumps(calculated, ensure_ascii=False),
+        "source": source,
+        "key": idempotency_key or None,
+        "hash": digest,
+    }
+    if connection.in_atomic_block:
+        # Inside a caller's transaction a failed insert must not abort it: a savepoint.
+        # In autocommit (a request) the one statement is its own transaction.
+        with transaction.atomic():
+            stored = _lean_write(write, params)
+    else:
+        stored = _lean_write(write, params)
+    if stored is None:
+        return None  # answered or expired a moment ago: the full path says which
+    invitation = Invitation(
+        id=invitation_id,
+        token=token,
+        kind=kind,
+        version=version,
+        unit_id=unit_id,
+        sector=sector,
+        channel=channel,
+        expires_at=expires_at,
+        completed_at=now,
+    )
+    response = Response(
+        id=stored,
+        invitation=invitation,
+        version=version,
+        unit=AdministrativeUnit(id=unit_id, code=unit_code),
+        sector=sector,
+        channel=channel,
+        answers=cleaned,
+        calculated=calculated,
+        profile={},
+        submitted_at=now,
+        source=source,
+        idempotency_key=idempotency_key or None,
+        answers_hash=digest,
+    )
+    return Submission(response, replayed=False)
+
+
+def _lean_write(write: str, params: dict[str, Any]) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(write, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # What a submission reads of the link, its version and unit; the version's definition
