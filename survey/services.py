@@ -258,7 +258,6 @@ def _outside(
     return outside
 
 
-@transaction.atomic
 def _register(
     items: Sequence[TransactionData], client: ApiClient | None, *, look_first: bool
 ) -> list[Registration]:
@@ -330,9 +329,6 @@ def _register(
         now = timezone.now()
         for record, _version in new.values():
             record.registered_at = now
-        # Without ignore_conflicts: PostgreSQL returns the new ids, and an id registered
-        # meanwhile raises IntegrityError (see transactions_register).
-        _insert_all([record for record, _version in new.values()])
         campaigns = transaction_campaigns()
         kiosks = _kiosks(items, new, parents)
         invitations = []
@@ -360,9 +356,20 @@ def _register(
             )
             invitations.append(invitation)
             record.invitation = invitation
-        _insert_all(invitations)
-        for external_id, (kiosk, _version) in kiosks.items():
-            kiosk_show(kiosk, new[external_id][0].invitation)
+        records = [record for record, _version in new.values()]
+        # No ignore_conflicts: an id registered meanwhile raises IntegrityError, which
+        # undoes everything this call wrote (see transactions_register).
+        if connection.vendor == "postgresql" and not kiosks and not connection.in_atomic_block:
+            # One statement is one transaction in autocommit: no BEGIN, no COMMIT.
+            _insert_pairs(records, invitations)
+        else:
+            with transaction.atomic():
+                _insert_all(records)
+                for invitation in invitations:
+                    invitation.transaction_id = invitation.transaction.pk
+                _insert_all(invitations)
+                for external_id, (kiosk, _version) in kiosks.items():
+                    kiosk_show(kiosk, new[external_id][0].invitation)
         if not connection.features.can_return_rows_from_bulk_insert:
             # SQLite before 3.35 gives no ids back: read them (tests, the embedded demo).
             stored = _stored([eid for eid in new])
@@ -383,6 +390,43 @@ def _register(
             results.append(Registration(record, record.invitation, created=False))
         seen.add(item.external_id)
     return results
+
+
+def _insert_pairs(records: list[ServiceTransaction], invitations: list[Invitation]) -> None:
+    """New transactions and their links in one statement (PostgreSQL): the transactions
+    inserted from column arrays, their links joined to the new ids by external id."""
+    quote = connection.ops.quote_name
+    t_fields = [f for f in ServiceTransaction._meta.concrete_fields if not f.primary_key]
+    i_fields = [
+        f
+        for f in Invitation._meta.concrete_fields
+        if not f.primary_key and f.attname != "transaction_id"
+    ]
+    i_names = ", ".join(f"c{n}" for n in range(len(i_fields)))
+    sql = (
+        f"WITH t AS (INSERT INTO {quote(ServiceTransaction._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in t_fields)}) "
+        f"SELECT * FROM UNNEST({', '.join(f'%s::{f.db_type(connection)}[]' for f in t_fields)}) "
+        f"RETURNING id, external_id) "
+        f"INSERT INTO {quote(Invitation._meta.db_table)} "
+        f"(transaction_id, {', '.join(quote(f.column) for f in i_fields)}) "
+        f"SELECT t.id, {i_names} FROM UNNEST(%s::varchar[], "
+        f"{', '.join(f'%s::{f.db_type(connection)}[]' for f in i_fields)}) "
+        f"AS i(external_id, {i_names}) JOIN t ON t.external_id = i.external_id "
+        f"RETURNING id, transaction_id, token"
+    )
+    values = [[getattr(r, f.attname) for r in records] for f in t_fields]
+    values.append([r.external_id for r in records])
+    values += [[getattr(i, f.attname) for i in invitations] for f in i_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        returned = {token: (pk, transaction_id) for pk, transaction_id, token in cursor}
+    for record, invitation in zip(records, invitations, strict=True):
+        invitation.pk, record.pk = returned[invitation.token]
+        invitation.transaction_id = record.pk
+        for obj in (record, invitation):
+            obj._state.adding = False
+            obj._state.db = connection.alias
 
 
 def _insert_all(objects: Sequence[Any]) -> None:

@@ -163,6 +163,48 @@ def test_registration_statements_do_not_grow_with_the_batch(
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_registration_is_one_statement_on_postgresql(
+    version, province, x1, x2, django_assert_num_queries
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's (set DATABASE_URL)")
+    _client, key = api_client_create(name="one-stop", units=[province])
+    system = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    system.post("/api/v1/transactions/", _item("warm", x1), content_type="application/json")
+    batch = {"transactions": [_item(f"B-{i}", (x1, x2)[i % 2]) for i in range(1000)]}
+
+    # In autocommit, as a request is: the transactions and their links in one INSERT …
+    # WITH statement, its own transaction (no BEGIN, no COMMIT round trip).
+    with django_assert_num_queries(1):
+        reply = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
+    with django_assert_num_queries(1):
+        single = system.post(
+            "/api/v1/transactions/", _item("S-1", x2), content_type="application/json"
+        )
+
+    assert reply.status_code == 201 and reply.json()["created"] == 1000
+    assert single.status_code == 201
+    stored = {
+        i.transaction.external_id: i
+        for i in Invitation.objects.select_related("transaction", "unit")
+    }
+    assert len(stored) == 1002
+    for result in reply.json()["results"] + [single.json()]:
+        invitation = stored[result["external_id"]]
+        assert invitation.token == result["token"]
+        assert invitation.unit == invitation.transaction.unit
+        assert result["survey_url"].endswith(f"/s/{invitation.token}/")
+    assert stored["B-1"].unit.code == "X2" and stored["S-1"].sector == "land"
+    # and a retry of the batch returns the same links, writing nothing
+    again = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
+    assert again.status_code == 200 and again.json()["existing"] == 1000
+    assert [r["token"] for r in again.json()["results"]] == [
+        r["token"] for r in reply.json()["results"]
+    ]
+    assert ServiceTransaction.objects.count() == 1002
+
+
 def test_a_known_id_resent_with_data_that_no_longer_validates_returns_its_link(
     version, province, x1
 ):
