@@ -7,6 +7,7 @@ officers list and export the answers of their units (org.permissions).
 
 import datetime as dt
 import functools
+import threading
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -149,6 +150,19 @@ class TransactionInput(serializers.Serializer):
 
     def item(self) -> TransactionData:
         return transaction_data(self.validated_data)
+
+
+_inputs = threading.local()
+
+
+def _transaction_input() -> TransactionInput:
+    """This thread's TransactionInput, reused: a serializer deep-copies its fields per
+    instance, which costs more than validating one transaction. Used only through
+    run_validation (no state kept between calls but the context, set per call)."""
+    payload = getattr(_inputs, "payload", None)
+    if payload is None:
+        payload = _inputs.payload = TransactionInput()
+    return payload
 
 
 def transaction_data(data: dict[str, Any]) -> TransactionData:
@@ -301,9 +315,9 @@ class TransactionRegisterView(APIView):
         limited = limited_reply(request, "register")
         if limited:
             return limited
-        payload = TransactionInput(data=request.data, context=_context(request))
-        payload.is_valid(raise_exception=True)
-        result = _register(request, [payload.item()])
+        payload = _transaction_input()
+        payload._context = _context(request)
+        result = _register(request, [transaction_data(payload.run_validation(request.data))])
         if isinstance(result, ApiResponse):
             return result
         code = status.HTTP_201_CREATED if result[0].created else status.HTTP_200_OK

@@ -1,6 +1,7 @@
 """Writes for collection: API clients, transactions (→ invitations), drafts, responses."""
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -392,34 +393,61 @@ def _register(
     return results
 
 
-def _insert_pairs(records: list[ServiceTransaction], invitations: list[Invitation]) -> None:
-    """New transactions and their links in one statement (PostgreSQL): the transactions
-    inserted from column arrays, their links joined to the new ids by external id."""
+@functools.cache
+def _insert_pairs_sql(rows: int) -> str:
+    """The statement of _insert_pairs, built once per process for one row (scalar
+    parameters, cheaper to send) and once for many (one array per column)."""
     quote = connection.ops.quote_name
     t_fields = [f for f in ServiceTransaction._meta.concrete_fields if not f.primary_key]
-    i_fields = [
+    i_fields = _invitation_fields()
+    t_columns = ", ".join(quote(f.column) for f in t_fields)
+    i_columns = ", ".join(quote(f.column) for f in i_fields)
+    head = f"WITH t AS (INSERT INTO {quote(ServiceTransaction._meta.db_table)} ({t_columns}) "
+    tail = f"INSERT INTO {quote(Invitation._meta.db_table)} (transaction_id, {i_columns}) "
+    if rows == 1:
+        return (
+            f"{head}VALUES ({', '.join(['%s'] * len(t_fields))}) RETURNING id) {tail}"
+            f"SELECT t.id, {', '.join(['%s'] * len(i_fields))} FROM t "
+            f"RETURNING id, transaction_id, token"
+        )
+    names = ", ".join(f"c{n}" for n in range(len(i_fields)))
+    t_arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in t_fields)
+    i_arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in i_fields)
+    return (
+        f"{head}SELECT * FROM UNNEST({t_arrays}) RETURNING id, external_id) {tail}"
+        f"SELECT t.id, {names} FROM UNNEST(%s::varchar[], {i_arrays}) "
+        f"AS i(external_id, {names}) JOIN t ON t.external_id = i.external_id "
+        f"RETURNING id, transaction_id, token"
+    )
+
+
+@functools.cache
+def _invitation_fields() -> list[Any]:
+    return [
         f
         for f in Invitation._meta.concrete_fields
         if not f.primary_key and f.attname != "transaction_id"
     ]
-    i_names = ", ".join(f"c{n}" for n in range(len(i_fields)))
-    sql = (
-        f"WITH t AS (INSERT INTO {quote(ServiceTransaction._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in t_fields)}) "
-        f"SELECT * FROM UNNEST({', '.join(f'%s::{f.db_type(connection)}[]' for f in t_fields)}) "
-        f"RETURNING id, external_id) "
-        f"INSERT INTO {quote(Invitation._meta.db_table)} "
-        f"(transaction_id, {', '.join(quote(f.column) for f in i_fields)}) "
-        f"SELECT t.id, {i_names} FROM UNNEST(%s::varchar[], "
-        f"{', '.join(f'%s::{f.db_type(connection)}[]' for f in i_fields)}) "
-        f"AS i(external_id, {i_names}) JOIN t ON t.external_id = i.external_id "
-        f"RETURNING id, transaction_id, token"
-    )
-    values = [[getattr(r, f.attname) for r in records] for f in t_fields]
-    values.append([r.external_id for r in records])
-    values += [[getattr(i, f.attname) for i in invitations] for f in i_fields]
+
+
+@functools.cache
+def _transaction_fields() -> list[Any]:
+    return [f for f in ServiceTransaction._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_pairs(records: list[ServiceTransaction], invitations: list[Invitation]) -> None:
+    """New transactions and their links in one statement (PostgreSQL): the transactions
+    inserted, their links joined to the new ids by external id."""
+    t_fields, i_fields = _transaction_fields(), _invitation_fields()
+    if len(records) == 1:
+        values: list[Any] = [getattr(records[0], f.attname) for f in t_fields]
+        values += [getattr(invitations[0], f.attname) for f in i_fields]
+    else:
+        values = [[getattr(r, f.attname) for r in records] for f in t_fields]
+        values.append([r.external_id for r in records])
+        values += [[getattr(i, f.attname) for i in invitations] for f in i_fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(_insert_pairs_sql(1 if len(records) == 1 else 2), values)
         returned = {token: (pk, transaction_id) for pk, transaction_id, token in cursor}
     for record, invitation in zip(records, invitations, strict=True):
         invitation.pk, record.pk = returned[invitation.token]
