@@ -121,9 +121,7 @@ class TransactionInput(serializers.Serializer):
     unit = serializers.CharField(max_length=64)
     procedure = serializers.CharField(max_length=64)
     sector = serializers.CharField(max_length=64)
-    channel = serializers.ChoiceField(
-        choices=[Channel.COUNTER, Channel.ONLINE, Channel.PARTLY_ONLINE, Channel.POSTAL]
-    )
+    channel = serializers.ChoiceField(choices=Channel.values)
     completed_at = serializers.DateTimeField()
     questionnaire = serializers.SlugField(required=False)
     # The counter it was completed at; a kiosk paired to it shows the survey.

@@ -43,6 +43,7 @@ from survey.models import (
     ApiClient,
     Campaign,
     CampaignQuota,
+    Channel,
     Invitation,
     Kiosk,
     Response,
@@ -598,7 +599,6 @@ def open_invitation_create(*, campaign: Campaign, unit: AdministrativeUnit) -> I
         campaign=campaign,
         version=version,
         unit=unit,
-        channel="web",
         expires_at=timezone.now() + dt.timedelta(days=campaign.token_ttl_days),
     )
 
@@ -649,6 +649,13 @@ def calculated_values(
     except Exception:  # a broken formula must not lose the citizen's answer
         logger.exception("calculated values failed")
         return {}
+
+
+def answered_channel(answers: dict[str, Any]) -> str:
+    """The service channel a respondent gave (SIPAS asks it), for links that do not come
+    from a transaction; "" when the questionnaire does not ask it."""
+    value = answers.get("channel")
+    return value if value in Channel.values else ""
 
 
 def version_compiled(version: QuestionnaireVersion) -> CompiledDefinition:
@@ -828,7 +835,7 @@ def _submit_lean(
     cleaned = answers_scrub(plan, cleaned)
     digest = answers_hash(cleaned)
     calculated = calculated_values(plan, cleaned)
-    channel = channel or "web"
+    channel = channel or answered_channel(cleaned)
     params = {
         "now": now,
         "invitation": invitation_id,
@@ -997,7 +1004,7 @@ def _store(
         version=version,
         unit=unit,
         sector=sector,
-        channel=channel or "web",
+        channel=channel or answered_channel(cleaned),
         answers=cleaned,
         calculated=calculated_values(plan, cleaned),
         profile=profile,
