@@ -423,6 +423,26 @@ class ResponseInput(serializers.Serializer):
     answers = serializers.DictField()
 
 
+def _response_input(data: Any) -> tuple[str, dict[str, Any]]:
+    """ResponseInput's validated token and answers. A well-formed body (the rule) is
+    checked directly — what ResponseInput would return, for less than its field
+    machinery costs per answer; anything else goes through ResponseInput for its
+    errors (400)."""
+    if isinstance(data, dict):
+        token, answers = data.get("token"), data.get("answers")
+        if (
+            isinstance(token, str)
+            and isinstance(answers, dict)
+            and 0 < len(token.strip()) <= 64
+            and "\x00" not in token
+            and all(isinstance(k, str) for k in answers)
+        ):
+            return token.strip(), answers
+    payload = ResponseInput(data=data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data["token"], payload.validated_data["answers"]
+
+
 class ResponseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     questionnaire = serializers.CharField(source="version.questionnaire.code")
@@ -504,13 +524,12 @@ class ResponsesView(ListAPIView):
         limited = limited_reply(request, "submit", token=str(token or "")[:64])
         if limited:
             return limited
-        payload = ResponseInput(data=request.data)
-        payload.is_valid(raise_exception=True)
+        token, answers = _response_input(request.data)
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
         try:
             submission = response_submit_idempotent(
-                token=payload.validated_data["token"],
-                answers=payload.validated_data["answers"],
+                token=token,
+                answers=answers,
                 source=Source.API,
                 idempotency_key=key,
                 client_hash=client_hash(request._request),
