@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from org.models import AdministrativeUnit
 from questionnaires.services import library_definition, questionnaire_publish
@@ -370,3 +371,31 @@ def test_a_change_made_by_another_process_is_seen_within_the_check_interval(
     # Then the cached key served until the bump, and not after it
     assert still_cached.status_code == 201
     assert refused.status_code in {401, 403}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_statement_path_keeps_every_refusal(version, x1):
+    # In autocommit, as a request runs: a link already answered, an expired link and a
+    # key used for another link are refused as on the full path, writing nothing.
+    first = register(x1, "A").invitation.token
+    expired = register(x1, "B").invitation
+    other = register(x1, "C").invitation.token
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    stored = _submit(first, answers(5), key="k-1")
+
+    replay = _submit(first, answers(1), key="k-1")
+    again = _submit(first, answers(1), key="k-2")
+    late = _submit(expired.token, answers(1))
+    stolen = _submit(other, answers(1), key="k-1")
+    invalid = _submit(other, {**answers(1), "a1": 9})
+
+    assert stored.status_code == 201
+    assert replay.status_code == 200 and replay.json()["id"] == stored.json()["id"]
+    assert (again.status_code, again.json()["reason"]) == (409, "used")
+    assert (late.status_code, late.json()["reason"]) == (410, "expired")
+    assert stolen.status_code == 422
+    assert invalid.status_code == 400 and "a1" in invalid.json()["answers"]
+    assert Response.objects.count() == 1
+    assert list(
+        Invitation.objects.filter(completed_at__isnull=False).values_list("token", flat=True)
+    ) == [first]
