@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from org.models import AdministrativeUnit
@@ -173,7 +174,10 @@ def transaction_campaigns() -> list[Campaign]:
 
 
 def _changed(sender: Any, **kwargs: Any) -> None:
+    # Now, and again once the change is committed: a thread of this process that read
+    # the old rows between the two must not keep them.
     lookups_clear(shared=True)
+    transaction.on_commit(lambda: lookups_clear(shared=True))
 
 
 WATCHED = (AdministrativeUnit, ApiClient, Campaign, Questionnaire, QuestionnaireVersion)
