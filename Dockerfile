@@ -1,7 +1,9 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# Pango and DejaVu fonts for WeasyPrint's PDF reports (reports/pdf.py).
 RUN apt-get update && apt-get install -y --no-install-recommends gettext curl \
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fontconfig \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first (pinned by constraints.txt), so code changes reuse this layer.

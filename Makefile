@@ -26,6 +26,7 @@ install: $(STAMP)
 
 ## run: set up everything, load the demo, run the analysis, serve on http://$(HOST)
 run: install .env
+	@scripts/ensure-system-packages.sh --no-browser
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo ""
@@ -41,7 +42,7 @@ run: install .env
 
 ## test: the whole suite (set DATABASE_URL / REDIS_URL for PostgreSQL, Redis and a real worker)
 test: install
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-system-packages.sh
 	HAILONG_ALLOW_DEV_KEY=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/mypy analysis/estimators

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "survey",
     "analysis",
     "reform",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +304,7 @@ SURVEY_RATE_LIMITS = {
     "submit_token": env.str("SURVEY_RATE_TOKEN", default="10/m"),
     "api_key": env.str("SURVEY_RATE_API_KEY", default="3000/m"),
 }
+REPORTS_KEEP_DAYS = env.int("REPORTS_KEEP_DAYS", default=14)
 SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
 # Registration caches units, API keys, current versions and campaigns per process
 # (survey.lookups): a change is seen at once in the process that made it, within
@@ -331,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_relay",
         "schedule": env.float("OUTBOX_RELAY_EVERY_SECONDS", default=10.0),
         "options": {"expires": env.float("OUTBOX_RELAY_EVERY_SECONDS", default=10.0)},
+    },
+    # Built reports are kept REPORTS_KEEP_DAYS, then deleted with their files.
+    "reports-purge": {
+        "task": "reports.tasks.reports_purge",
+        "schedule": crontab(hour=3, minute=30),
     },
     "survey-reminders": {
         "task": "survey.tasks.survey_reminders_send",

@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("survey.urls")),
     path("", include("analysis.urls")),
     path("", include("reform.urls")),
+    path("", include("reports.urls")),
 ]

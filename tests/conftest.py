@@ -103,7 +103,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen | None]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (as root)")
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-system-packages.sh (as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
