@@ -260,17 +260,19 @@ def ranking_build(params: Mapping[str, Any], progress: Progress) -> ReportFile:
 # --- the scorecard ---------------------------------------------------------------------------
 
 
-def _previous_domains(scoring_round: ScoringRound, unit: AdministrativeUnit) -> list | None:
+def _previous_domains(
+    scoring_round: ScoringRound, unit: AdministrativeUnit, results: RoundResults
+) -> list | None:
     """Last year's domain points of the unit (or the mean of its predecessors), when last
-    year's framework has the same domains; None otherwise."""
+    year's framework has the same domains and the same survey status; None otherwise."""
     previous = scoring_round.previous
     if previous is None:
         return None
     past = round_results(scoring_round=previous, draws=0)
-    if [d.code for d in past.framework.domains] != [
+    if past.survey != results.survey or [d.code for d in past.framework.domains] != [
         d.code for d in framework_domains(scoring_round)
     ]:
-        return None
+        return None  # domains measured differently last year: no per-domain change
     by_unit = {r.unit.pk: r for r in past.rows}
     own = [by_unit[unit.pk]] if unit.pk in by_unit else []
     if not own:
@@ -312,7 +314,7 @@ def _domain_rows(
         labels=[f"{d.code}. {d.name}" for d in counted],
         series=[
             (_("Points"), [row.domains[tree.domains.index(d)] for d in counted]),
-            (_("Maximum"), [d.maximum if not tree.weighted else 10.0 for d in counted]),
+            (_("Maximum points"), [d.maximum if not tree.weighted else 10.0 for d in counted]),
         ],
         decimals=2,
     )
@@ -337,7 +339,7 @@ def scorecard_build(params: Mapping[str, Any], progress: Progress) -> ReportFile
     block = next(b for b in blocks_of(results) if row in b.rows)
     progress(50, _("Reading the scores, evidence and survey components"))
     lines = scorecard(scoring_round=scoring_round, unit=unit)
-    before = _previous_domains(scoring_round, unit)
+    before = _previous_domains(scoring_round, unit, results)
     domains, chart = _domain_rows(results, row, before)
     evidence = list(
         Evidence.objects.filter(score__round=scoring_round, score__unit=unit)
