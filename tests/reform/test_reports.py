@@ -153,3 +153,11 @@ def test_missing_parameters_are_a_400_with_the_fields_and_write_nothing(world, p
     reply = client.post("/reports/new/index-ranking/", {"round": "a b/../c"})
     assert reply.status_code == 400 and "Hãy cho biết mã đợt chấm điểm." in reply.content.decode()
     assert (ReportJob.objects.count(), OutboxMessage.objects.count()) == (jobs, messages)
+
+
+def test_the_report_task_is_known_to_the_web_process_too():
+    # With eager Celery (no broker, ``make run``) the outbox runs the task by name in
+    # the web process after commit: an unregistered name would leave every job queued.
+    from celery import current_app
+
+    assert "reports.tasks.report_build" in current_app.tasks
