@@ -209,4 +209,4 @@ def dashboard_latest(request: HttpRequest) -> HttpResponse:
     for scoring_round in rounds_visible(user=request.user).order_by("-year", "-created_at"):
         if may_read_results(user=request.user, scoring_round=scoring_round):
             return redirect("reform:dashboard", code=scoring_round.code)
-    return redirect("reform:rounds")
+    return render(request, "reform/dashboard_none.html")
