@@ -14,8 +14,15 @@ from tests.reform.test_browser import _sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def shared_media(settings, monkeypatch):
+    """The worker process (started after this) stores the PDF where the server reads it."""
+    monkeypatch.setenv("MEDIA_ROOT", settings.MEDIA_ROOT)
+    return settings.MEDIA_ROOT
+
+
 def test_a_leader_reads_the_dashboard_and_downloads_the_ranking_pdf(
-    browser, live_server, celery_worker, artifacts, scoring_round, province, x1, x2
+    browser, live_server, shared_media, celery_worker, artifacts, scoring_round, province, x1, x2
 ):
     base = live_server.url
     ranked_world(scoring_round, province, x1, x2)
