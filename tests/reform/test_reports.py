@@ -161,3 +161,51 @@ def test_the_report_task_is_known_to_the_web_process_too():
     from celery import current_app
 
     assert "reports.tasks.report_build" in current_app.tasks
+
+
+def test_a_weighted_ddci_round_has_its_reports_and_dashboard_too(province, tmp_path):
+    # given the shipped DDCI framework (weights, 1–10 indicators) over two departments
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from org.models import AdministrativeUnit, UnitLevel
+    from reform.catalog import SHIPPED_DIR
+    from reform.reports import ranking_build, scorecard_build
+    from reform.services import framework_import, round_open
+
+    level = UnitLevel.objects.create(code="department", name="Sở, ban, ngành", rank=1)
+    for code in ("S1", "S2"):
+        AdministrativeUnit.objects.create(
+            code=code, name=f"Sở {code}", level=level, parent=province
+        )
+    data = json.loads((SHIPPED_DIR / "ddci-2025.json").read_text(encoding="utf-8"))
+    now = timezone.now()
+    round_open(
+        framework=framework_import(data=data, actor="test"),
+        code="ddci-2025",
+        name="DDCI 2025",
+        year=2025,
+        scope=province,
+        self_score_deadline=now,
+        appraisal_deadline=now + dt.timedelta(days=1),
+        publication_date=now + dt.timedelta(days=2),
+        actor="test",
+    )
+    steps: list[int] = []
+
+    # when both reports are built and the dashboard is opened
+    scorecard = scorecard_build({"round": "ddci-2025", "unit": "S1"}, lambda p, s="": None)
+    ranking = ranking_build({"round": "ddci-2025"}, lambda p, s="": steps.append(p))
+    page = _client(member("leader", Role.LEADER, province)).get("/index/ddci-2025/dashboard/")
+
+    # then each is there: every indicator equal (no values yet), each department at 10 on
+    # each sub-index, both first and marked incomplete
+    assert steps == [10, 60, 75, 95]
+    text = " ".join(
+        pypdfium2.PdfDocument(ranking.content)[1].get_textpage().get_text_range().split()
+    )
+    assert "1 Sở S1 (chưa đủ) 100,00 1–1" in text and "1 Sở S2 (chưa đủ) 100,00 1–1" in text
+    assert scorecard.filename == "phieu-diem-ddci-2025-S1.pdf" and len(scorecard.content) > 5000
+    assert page.status_code == 200 and page.content.decode().count('data-unit="S') == 2
