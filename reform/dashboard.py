@@ -68,6 +68,21 @@ def blocks_of(results: RoundResults) -> list[Block]:
     return out
 
 
+def chart_pieces(block: Block, size: int = 40) -> list[Block]:
+    """A long block cut into pieces of ``size`` units, each titled with its ranks: a
+    printed chart must fit on a page."""
+    rows = block.rows
+    if len(rows) <= size:
+        return [block]
+    return [
+        Block(
+            name=f"{block.name} ({rows[i].rank}–{rows[min(i + size, len(rows)) - 1].rank})",
+            rows=rows[i : i + size],
+        )
+        for i in range(0, len(rows), size)
+    ]
+
+
 def rank_chart(block: Block, results: RoundResults) -> Chart | None:
     """A forest plot of ranks: each unit's rank with its 90% rank interval."""
     rows = block.rows
@@ -89,6 +104,8 @@ def rank_chart(block: Block, results: RoundResults) -> Chart | None:
         "whigh": widest.rank_high,
         "draws": results.draws,
     }
+    low = min(r.rank_low or r.rank for r in rows)
+    high = max(r.rank_high or r.rank for r in rows)
     chart = forest_plot(
         title=title,
         labels=[r.unit.name for r in rows],
@@ -96,9 +113,9 @@ def rank_chart(block: Block, results: RoundResults) -> Chart | None:
         lows=[r.rank_low for r in rows],
         highs=[r.rank_high for r in rows],
         decimals=0,
-        bounds=(0.5, len(rows) + 0.5),
+        bounds=(low - 0.5, high + 0.5),
         summary=summary,
-        ticks=range(1, len(rows) + 1, max(1, -(-len(rows) // 10))),
+        ticks=range(low, high + 1, max(1, -(-(high - low + 1) // 10))),
     )
     columns = [_("Unit"), _("Rank"), _("Best rank"), _("Worst rank"), ""]
     return dataclasses.replace(chart, columns=columns[:4], rows=[r[:4] for r in chart.rows])

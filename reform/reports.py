@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from org.models import AdministrativeUnit
 from org.permissions import Capability, may
-from reform.dashboard import DRAWS, blocks_of, rank_chart, totals_chart
+from reform.dashboard import DRAWS, blocks_of, chart_pieces, rank_chart, totals_chart
 from reform.models import Criterion, Evidence, ScoringRound, SurveyPoints
 from reform.results import RoundResults, UnitResult, round_results
 from reform.scoring.framework import Node
@@ -235,12 +235,13 @@ def ranking_build(params: Mapping[str, Any], progress: Progress) -> ReportFile:
     progress(60, _("Drawing the charts"))
     blocks = []
     for block in blocks_of(results):
+        pieces = chart_pieces(block)
         blocks.append(
             {
                 "name": block.name,
                 "rows": _table_rows(block.rows, results.k),
-                "totals": totals_chart(block, results),
-                "ranks": rank_chart(block, results),
+                "totals": [totals_chart(piece, results) for piece in pieces],
+                "ranks": [c for c in (rank_chart(piece, results) for piece in pieces) if c],
             }
         )
     progress(75, _("Laying out the PDF"))

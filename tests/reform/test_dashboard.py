@@ -128,3 +128,29 @@ def test_the_workspace_links_to_the_newest_readable_round(world, province, x2):
     designer = _client(member("designer", Role.DESIGNER, province))
     assert designer.get("/index/dashboard/").status_code == 404
     assert "/index/dashboard/" not in designer.get("/").content.decode()
+
+
+def test_a_long_block_is_charted_in_pieces_that_fit_a_page():
+    from types import SimpleNamespace
+
+    from reform.dashboard import Block, chart_pieces, rank_chart
+
+    rows = [
+        SimpleNamespace(
+            rank=i, rank_low=max(1, i - 2), rank_high=min(90, i + 1),
+            unit=SimpleNamespace(name=f"Xã {i}"),
+        )
+        for i in range(1, 91)
+    ]  # fmt: skip
+
+    pieces = chart_pieces(Block(name="Xã", rows=rows))  # type: ignore[arg-type]
+
+    assert [(p.name, len(p.rows)) for p in pieces] == [
+        ("Xã (1–40)", 40),
+        ("Xã (41–80)", 40),
+        ("Xã (81–90)", 10),
+    ]
+    chart = rank_chart(pieces[1], SimpleNamespace(draws=1000))  # type: ignore[arg-type]
+    ticks = re.findall(r'class="tick" fill="#767676" font-size="10">(\d+)<', str(chart.svg))
+    assert ticks == ["39", "44", "49", "54", "59", "64", "69", "74", "79"]  # 39–81 shown
+    assert chart.rows[0] == ["Xã 41", "41", "39", "42"]
