@@ -304,7 +304,7 @@ def _domain_rows(
                 "kind": domain.kind,
                 "points": fmt(points, 2),
                 "maximum": fmt(top, 2) if top is not None else fmt(domain.weight, 2, "%"),
-                "share": fmt(100 * points / top, 1, "%") if top else "—",
+                "share": fmt(100 * points / top, 1, "%") if top and not domain.is_extra else "—",
                 "lost": fmt(top - points, 2) if top and not domain.is_extra else "—",
                 "change": "—" if change is None else ("+" if change > 0 else "") + fmt(change, 2),
             }
