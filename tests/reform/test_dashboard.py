@@ -154,3 +154,22 @@ def test_a_long_block_is_charted_in_pieces_that_fit_a_page():
     ticks = re.findall(r'class="tick" fill="#767676" font-size="10">(\d+)<', str(chart.svg))
     assert ticks == ["39", "44", "49", "54", "59", "64", "69", "74", "79"]  # 39–81 shown
     assert chart.rows[0] == ["Xã 41", "41", "39", "42"]
+
+
+def test_the_dashboard_reads_in_a_fixed_number_of_queries(world, province):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import province_with_communes
+
+    client = _client(member("leader", Role.LEADER, province))
+    client.get(URL)  # the session and the user's scope, read once
+    with CaptureQueriesContext(connection) as two:
+        assert client.get(URL).status_code == 200
+
+    province_with_communes(("X1", "X2", "X3", "X4"))  # two more communes, unscored
+    with CaptureQueriesContext(connection) as four:
+        html = client.get(URL).content.decode()
+
+    assert html.count('data-unit="X') == 4
+    assert len(four.captured_queries) == len(two.captured_queries)
