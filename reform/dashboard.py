@@ -61,8 +61,8 @@ def blocks_of(results: RoundResults) -> list[Block]:
         return getattr(row, "block", None) or row.unit.level_id
 
     out = []
-    for _key, rows in itertools.groupby(results.rows, key=key):
-        rows = list(rows)
+    for _key, group in itertools.groupby(results.rows, key=key):
+        rows = list(group)
         name = getattr(rows[0], "block_name", None) or rows[0].unit.level.name
         out.append(Block(name=name, rows=rows))
     return out

@@ -263,7 +263,7 @@ def ranking_build(params: Mapping[str, Any], progress: Progress) -> ReportFile:
 
 def _previous_domains(
     scoring_round: ScoringRound, unit: AdministrativeUnit, results: RoundResults
-) -> list | None:
+) -> list[float] | None:
     """Last year's domain points of the unit (or the mean of its predecessors), when last
     year's framework has the same domains and the same survey status; None otherwise."""
     previous = scoring_round.previous
@@ -289,7 +289,7 @@ def framework_domains(scoring_round: ScoringRound) -> list[Criterion]:
 
 
 def _domain_rows(
-    results: RoundResults, row: UnitResult, before: list | None
+    results: RoundResults, row: UnitResult, before: list[float] | None
 ) -> tuple[list[dict[str, Any]], Chart]:
     tree = results.framework
     rows = []
