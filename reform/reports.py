@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from org.models import AdministrativeUnit
 from org.permissions import Capability, may
 from reform.dashboard import DRAWS, blocks_of, chart_pieces, rank_chart, totals_chart
-from reform.models import Criterion, Evidence, ScoringRound, SurveyPoints
+from reform.models import Evidence, ScoringRound, SurveyPoints
 from reform.results import RoundResults, UnitResult, round_results
 from reform.scoring.framework import Node
 from reform.selectors import Line, may_read_results, round_units, rounds_visible, scorecard
@@ -270,9 +270,8 @@ def _previous_domains(
     if previous is None:
         return None
     past = round_results(scoring_round=previous, draws=0)
-    if past.survey != results.survey or [d.code for d in past.framework.domains] != [
-        d.code for d in framework_domains(scoring_round)
-    ]:
+    codes = [d.code for d in results.framework.domains]
+    if past.survey != results.survey or [d.code for d in past.framework.domains] != codes:
         return None  # domains measured differently last year: no per-domain change
     by_unit = {r.unit.pk: r for r in past.rows}
     own = [by_unit[unit.pk]] if unit.pk in by_unit else []
@@ -282,10 +281,6 @@ def _previous_domains(
     if not own:
         return None
     return [round(sum(r.domains[i] for r in own) / len(own), 2) for i in range(len(own[0].domains))]
-
-
-def framework_domains(scoring_round: ScoringRound) -> list[Criterion]:
-    return list(scoring_round.framework.criteria.filter(parent__isnull=True))
 
 
 def _domain_rows(

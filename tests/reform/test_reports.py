@@ -209,3 +209,23 @@ def test_a_weighted_ddci_round_has_its_reports_and_dashboard_too(province, tmp_p
     assert "1 Sở S1 (chưa đủ) 100,00 1–1" in text and "1 Sở S2 (chưa đủ) 100,00 1–1" in text
     assert scorecard.filename == "phieu-diem-ddci-2025-S1.pdf" and len(scorecard.content) > 5000
     assert page.status_code == 200 and page.content.decode().count('data-unit="S') == 2
+
+
+def test_the_scorecard_compares_each_domain_with_last_year_when_measured_alike(world, officer):
+    # given last year's round fed by a survey too (the same estimates: X1 60 + 32.8)
+    from reform.reports import scorecard_build
+    from reform.services import survey_points_refresh
+
+    previous = world["previous"]
+    previous.survey_round = world["survey"]
+    previous.save()
+    survey_points_refresh(scoring_round=previous, actor=world["admin"])
+
+    built = scorecard_build({"round": "cchc-2026", "unit": "X1"}, lambda p, s="": None)
+
+    summary = " ".join(
+        pypdfium2.PdfDocument(built.content)[1].get_textpage().get_text_range().split()
+    )
+    assert "Thay đổi (điểm) -6,50 Thay đổi (bậc) -1" in summary
+    assert "1. Chỉ đạo, điều hành 53,50 60,00 89,2% 6,50 -6,50" in summary
+    assert "2. Tác động 32,80 40,00 82,0% 7,20 0,00" in summary
