@@ -289,10 +289,11 @@ OK = 200
 NO = 403  # signed in (or not) without the capability: refused before any lookup
 LG = 302  # pages send visitors to the login form
 KEY = 401  # collection endpoints ask anonymous callers for an API key (WWW-Authenticate)
-R0, R1, R2 = (200, 0), (200, 1), (200, 2)  # answered, showing that many rows
+R0, R1, R2, R4 = (200, 0), (200, 1), (200, 2), (200, 4)  # answered, showing that many rows
 
 # Audit entries in the world: the SIPAS publication (a questionnaire entry, seen by
-# designers) and the run started in X1 (seen by X1's statisticians and officers).
+# designers), the run started in X1 and the reform round opened over X1 (seen by X1's
+# statisticians and officers), and the reform framework's import (system-wide).
 # The table reads as text, one row per endpoint, one column per subject (SUBJECTS).
 TABLE = """
                            anon plain sys+ sys- des+ des- sta+ sta- off+ off- app+ app- lea+ lea-
@@ -318,8 +319,8 @@ start run of X1 round      NO   NO   202  202  NO   NO   202  404  NO   NO   NO 
 unpublished results page   404  404  OK   OK   404  404  OK   404  404  404  404  404  404  404
 unpublished estimates API  R0   R0   R1   R1   R0   R0   R1   R0   R0   R0   R0   R0   R0   R0
 unpublished results csv    404  404  R1   R1   404  404  R1   404  404  404  404  404  404  404
-audit log API              NO   NO   R2   R2   R1   R1   R1   R0   R1   R0   R0   R0   R0   R0
-audit log csv              NO   NO   R2   R2   R1   R1   R1   R0   R1   R0   R0   R0   R0   R0
+audit log API              NO   NO   R4   R4   R1   R1   R2   R0   R2   R0   R0   R0   R0   R0
+audit log csv              NO   NO   R4   R4   R1   R1   R2   R0   R2   R0   R0   R0   R0   R0
 import template            LG   NO   OK   OK   NO   NO   OK   OK   OK   OK   NO   NO   NO   NO
 kiosks page                LG   NO   OK   OK   NO   NO   OK   OK   OK   OK   NO   NO   NO   NO
 index dashboard of X1      LG   404  OK   OK   404  404  OK   404  OK   404  OK   404  OK   404
@@ -329,7 +330,17 @@ admin                      LG   LG   OK   OK   LG   LG   LG   LG   LG   LG   LG 
 admin memberships          LG   LG   OK   OK   LG   LG   LG   LG   LG   LG   LG   LG   LG   LG
 """
 JOB = "job"  # a report job was queued (the redirect to its page)
-SYMBOLS = {"OK": OK, "NO": NO, "LG": LG, "KEY": KEY, "R0": R0, "R1": R1, "R2": R2, "JOB": JOB}
+SYMBOLS = {
+    "OK": OK,
+    "NO": NO,
+    "LG": LG,
+    "KEY": KEY,
+    "R0": R0,
+    "R1": R1,
+    "R2": R2,
+    "R4": R4,
+    "JOB": JOB,
+}
 
 
 def _parse(table: str) -> dict[str, list[Any]]:
