@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import views
+from reform import dashboard, views
 
 app_name = "reform"
 urlpatterns = [
@@ -11,7 +11,9 @@ urlpatterns = [
     path("index/frameworks/<slug:code>/copy/", views.framework_copy_view, name="framework-copy"),
     path("index/frameworks/<slug:code>.xlsx", views.framework_xlsx, name="framework-xlsx"),
     path("index/rounds/new/", views.round_new, name="round-new"),
+    path("index/dashboard/", dashboard.dashboard_latest, name="dashboard-latest"),
     path("index/<slug:code>/", views.ranking, name="ranking"),
+    path("index/<slug:code>/dashboard/", dashboard.dashboard, name="dashboard"),
     path("index/<slug:code>/ranking.xlsx", views.ranking_xlsx, name="ranking-xlsx"),
     path("index/<slug:code>/lock/", views.lock, name="lock"),
     path("index/<slug:code>/publish/", views.publish, name="publish"),
