@@ -506,4 +506,7 @@ def variable_labels(survey_round: SurveyRound) -> dict[str, tuple[str, dict[str,
             if question.get("type") == "yes_no":
                 values = {"yes": _("Yes"), "no": _("No")}
             out[question["code"]] = (label(question.get("label"), language), values)
+    # The questions' texts are sentences; charts and tables need a short name.
+    for code, short in (("sector", _("Sector")), ("channel", _("Channel"))):
+        out[code] = (short, out[code][1])
     return out

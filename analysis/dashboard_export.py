@@ -63,7 +63,8 @@ def _header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = sheet.cell(row=sheet.max_row + 1, column=1).coordinate
+    # A coordinate, not sheet.cell(): creating the cell would make append() skip its row.
+    sheet.freeze_panes = f"A{sheet.max_row + 1}"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
 

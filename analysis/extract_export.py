@@ -85,12 +85,6 @@ def extract_variables(*, run: AnalysisRun) -> list[Variable]:
         if question["code"] not in wanted:
             wanted.append(question["code"])
     data = round_load(survey_round, wanted)
-    weighting = weights_compute(
-        columns=data.columns,
-        frame=round_frame(survey_round),
-        margins=round_margins(survey_round),
-        steps=scheme,
-    )
     n = len(data.leaf_unit)
     units = dict(AdministrativeUnit.objects.values_list("id", "code"))
     unit_names = dict(AdministrativeUnit.objects.values_list("code", "name"))
@@ -101,9 +95,18 @@ def extract_variables(*, run: AnalysisRun) -> list[Variable]:
         cells = variable_values({**data.columns, "unit": np.array(unit_codes)}, "+".join(by))
     else:
         by, cells = [], np.full(n, "all")
-    design = weighting.design
-    stage = design.stages[0]
-    fpc = stage.unit_popsize[design.psu] if design.has_fpc else np.full(n, np.inf)
+    if n >= 2:
+        weighting = weights_compute(
+            columns=data.columns,
+            frame=round_frame(survey_round),
+            margins=round_margins(survey_round),
+            steps=scheme,
+        )
+        base, final, design = weighting.base, weighting.final, weighting.design
+        fpc = design.stages[0].unit_popsize[design.psu] if design.has_fpc else np.full(n, np.inf)
+    else:  # no design with fewer than two respondents (analysis.compute does the same)
+        base = final = np.ones(n)
+        fpc = np.full(n, np.inf)
 
     variables = [
         Variable("respondent", _("Respondent number"), "numeric", "id", data=list(range(1, n + 1))),
@@ -134,14 +137,14 @@ def extract_variables(*, run: AnalysisRun) -> list[Variable]:
             _("Base weight (frame / respondents of the cell)"),
             "numeric",
             "weight",
-            data=[float(x) for x in weighting.base],
+            data=[float(x) for x in base],
         ),
         Variable(
             "weight",
             _("Final weight (run %(run)s)") % {"run": run.pk},
             "numeric",
             "weight",
-            data=[float(x) for x in weighting.final],
+            data=[float(x) for x in final],
         ),
     ]
     for name in ("sector", "channel"):

@@ -172,7 +172,14 @@ def report_context(params: Mapping[str, Any], progress: Progress) -> dict[str, A
             if frame_cells
             else _("The registered transactions of the period, by unit × sector × channel.")
         ),
-        "margins": list(survey_round.margins.order_by("variable", "category")),
+        "margins": [
+            {
+                "variable": names.get(m.variable, (m.variable, {}))[0],
+                "category": names.get(m.variable, (m.variable, {}))[1].get(m.category, m.category),
+                "target": m.target,
+            }
+            for m in survey_round.margins.order_by("variable", "category")
+        ],
         "steps": [step_in_words(s) for s in scheme_of(survey_round)],
         "variance": variance_in_words(spec_of(survey_round)),
         "publication": publication_in_words(publication_of(survey_round)),
