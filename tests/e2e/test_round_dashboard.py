@@ -37,10 +37,18 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}".replace(".", ",") + "%"
 
 
-def test_a_province_statistician_reviews_a_round_and_takes_its_files(
-    page, live_server, artifacts, celery_worker, settings, tmp_path
-):
+@pytest.fixture
+def media(tmp_path, settings, monkeypatch):
+    """Reports are written here, by this process and by the worker process alike (the
+    worker reads MEDIA_ROOT from its environment: request this before celery_worker)."""
     settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_a_province_statistician_reviews_a_round_and_takes_its_files(
+    media, page, live_server, artifacts, celery_worker
+):
     # given the demo province with two analysed rounds, and a second province's round
     demo_load(transactions=900)
     _analyse(EARLIER_ROUND_CODE)
