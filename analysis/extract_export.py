@@ -228,18 +228,80 @@ def _codebook_csv(variables: list[Variable]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _r_snippet(run: AnalysisRun, has_fpc: bool) -> str:
+def _r_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _r_population(variable: str, targets: dict[str, float]) -> str:
+    categories = ", ".join(_r_string(c) for c in sorted(targets))
+    totals = ", ".join(f"{targets[c]:g}" for c in sorted(targets))
+    name = _safe(variable)
+    return f"pop_{name} <- data.frame({name} = c({categories}), Freq = c({totals}))"
+
+
+def _r_scheme(scheme: list[dict[str, Any]], margins: dict[str, dict[str, float]]) -> list[str]:
+    """The scheme's adjustments redone in R on the base weights (survey's rake,
+    postStratify and trimWeights), so that the variances account for them; steps R
+    cannot be given from answers.csv alone are left as comments."""
+    lines: list[str] = []
+    current = "base"
+    for step in scheme[1:] if scheme and scheme[0].get("step") == "cell_weights" else scheme:
+        kind = step.get("step")
+        names = [step["margin"]] if kind == "poststratify" else list(step.get("margins", []))
+        if kind in {"rake", "poststratify"} and all("+" not in v and v in margins for v in names):
+            lines += [_r_population(v, margins[v]) for v in names]
+            if kind == "rake":
+                formulas = ", ".join(f"~{_safe(v)}" for v in names)
+                tables = ", ".join(f"pop_{_safe(v)}" for v in names)
+                lines.append(f"adjusted <- rake({current}, list({formulas}), list({tables}))")
+            else:
+                v = names[0]
+                lines.append(f"adjusted <- postStratify({current}, ~{_safe(v)}, pop_{_safe(v)})")
+            current = "adjusted"
+        elif kind == "trim":
+            scale = f" * mean(weights({current}))" if step.get("relative", True) else ""
+            bounds = []
+            if "upper" in step:
+                bounds.append(f"upper = {step['upper']:g}{scale}")
+            if "lower" in step:
+                bounds.append(f"lower = {step['lower']:g}{scale}")
+            strict = "TRUE" if step.get("strict") else "FALSE"
+            lines.append(
+                f"adjusted <- trimWeights({current}, {', '.join(bounds)}, strict = {strict})"
+            )
+            current = "adjusted"
+        else:
+            lines.append(f"# step {kind} ({', '.join(names)}): see the round's weighting scheme")
+    return lines
+
+
+def _r_snippet(
+    run: AnalysisRun,
+    has_fpc: bool,
+    scheme: list[dict[str, Any]] | None = None,
+    margins: dict[str, dict[str, float]] | None = None,
+) -> str:
     fpc = ", fpc = ~fpc" if has_fpc else ""
-    return (
+    text = (
         f"# {run.round.name} — run {run.pk}: the design of answers.csv (R, package survey)\n"
         "library(survey)\n"
         'answers <- read.csv("answers.csv", fileEncoding = "UTF-8-BOM", stringsAsFactors = FALSE)\n'
+        'options(survey.lonely.psu = "remove")\n'
+        "# The final weights as they are:\n"
         f"design <- svydesign(ids = ~1, strata = ~stratum, weights = ~weight{fpc},\n"
         "                    data = answers)\n"
-        'options(survey.lonely.psu = "remove")\n'
         "# e.g. the share of satisfied answers (4 or 5) to question a1, by unit:\n"
         "# svyby(~I(a1 >= 4), ~unit, subset(design, !is.na(a1)), svymean)\n"
     )
+    adjustments = _r_scheme(scheme or [], margins or {})
+    if adjustments:
+        text += (
+            "\n# The scheme redone from the base weights, so that the standard errors account\n"
+            "# for the adjustments as the run's do:\n"
+            f"base <- svydesign(ids = ~1, strata = ~stratum, weights = ~base_weight{fpc},\n"
+            "                  data = answers)\n" + "\n".join(adjustments) + "\n"
+        )
+    return text
 
 
 def _stata_snippet(run: AnalysisRun, has_fpc: bool) -> str:
@@ -330,7 +392,8 @@ def round_extract_zip(*, run: AnalysisRun) -> tuple[bytes, int]:
         archive.writestr("answers.csv", _csv(variables))
         archive.writestr("codebook.csv", _codebook_csv(variables))
         archive.writestr("codebook.html", html.encode("utf-8"))
-        archive.writestr("design.R", _r_snippet(run, has_fpc).encode("utf-8"))
+        r_code = _r_snippet(run, has_fpc, scheme_of(survey_round), round_margins(survey_round))
+        archive.writestr("design.R", r_code.encode("utf-8"))
         archive.writestr("design.do", _stata_snippet(run, has_fpc).encode("utf-8"))
         for name, content in _spss_stata(variables, survey_round.name).items():
             archive.writestr(name, content)

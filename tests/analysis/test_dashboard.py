@@ -6,6 +6,8 @@ exports, the R/Stata/SPSS extract and the PDF report."""
 import contextlib
 import csv
 import io
+import shutil
+import subprocess
 import zipfile
 
 import numpy as np
@@ -340,3 +342,31 @@ def test_the_round_report_pdf(demo, settings, tmp_path):
     assert "không công bố" in text
     pdf.close()
     assert timezone.now() >= job.finished_at
+
+
+@pytest.mark.skipif(not shutil.which("Rscript"), reason="R is not installed")
+def test_the_r_snippet_redoes_the_runs_weights_in_r(demo, tmp_path):
+    # given the extract unpacked beside its design.R
+    reply = _client().get(f"/rounds/{ROUND_CODE}/extract.zip")
+    zipfile.ZipFile(io.BytesIO(reply.content)).extractall(tmp_path)
+    script = (tmp_path / "design.R").read_text(encoding="utf-8")
+    assert "rake(base, list(~sex, ~age_group), list(pop_sex, pop_age_group))" in script
+    assert "trimWeights(adjusted, upper = 3.5 * mean(weights(adjusted))" in script
+    probe = script + (
+        'cat(sprintf("%.9f %.6f\\n", max(abs(weights(adjusted) - answers$weight)),'
+        " sum(weights(adjusted))))\n"
+    )
+    (tmp_path / "probe.R").write_text(probe, encoding="utf-8")
+
+    # when R's survey package runs it
+    done = subprocess.run(
+        ["Rscript", "probe.R"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+
+    # then its raked and trimmed weights are the run's (to the raking's tolerance)
+    if "there is no package called" in done.stderr:
+        pytest.skip("the R package survey is not installed")
+    assert done.returncode == 0, done.stderr
+    difference, total = (float(x) for x in done.stdout.split()[-2:])
+    assert difference < 1e-4
+    assert total == pytest.approx(demo["run"].diagnostics["sum_weights"], rel=1e-9)
