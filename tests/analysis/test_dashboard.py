@@ -370,3 +370,14 @@ def test_the_r_snippet_redoes_the_runs_weights_in_r(demo, tmp_path):
     difference, total = (float(x) for x in done.stdout.split()[-2:])
     assert difference < 1e-4
     assert total == pytest.approx(demo["run"].diagnostics["sum_weights"], rel=1e-9)
+
+
+def test_the_dashboard_reads_in_a_bounded_number_of_queries(demo, django_assert_max_num_queries):
+    client = _client()
+    client.get(f"/rounds/{ROUND_CODE}/dashboard/")  # the weights are cached from here on
+
+    # 12 units below the province, 6 elements, 2 rounds: no query per unit or element
+    with django_assert_max_num_queries(40):
+        reply = client.get(f"/rounds/{ROUND_CODE}/dashboard/")
+
+    assert reply.status_code == 200
