@@ -184,15 +184,52 @@ class WeightsView:
     """What the page shows about a run's weights (recomputed from the extract)."""
 
     weights: np.ndarray
-    matches_run: bool
+    changed: list[str]  # the run's inputs that differ today (answers, frame, margins …)
     balance: list[BalanceRow]
     balance_by_variable: dict[str, dict[str, float | None]]
     trim: dict[str, float] | None
     error: str = ""
 
+    @property
+    def matches_run(self) -> bool:
+        return not self.changed
+
+
+def inputs_changed(
+    *,
+    run: AnalysisRun,
+    answers: str,
+    frame: list[tuple[dict[str, Any], float]],
+    margins: dict[str, dict[str, float]],
+) -> list[str]:
+    """The inputs of ``run`` (analysis.tasks.run_inputs) that differ today; ``answers`` is
+    the fingerprint of the answers read with the variables the run reads."""
+    from analysis.tasks import run_inputs
+
+    survey_round = run.round
+    now = run_inputs(
+        answers, frame, margins, scheme_of(survey_round), spec_of(survey_round), survey_round
+    )
+    return [k for k in now if k != "code" and run.inputs.get(k) != now[k]]
+
 
 def _cache_key(run: AnalysisRun) -> str:
+    survey_round = run.round
     parts = [str(run.pk), json.dumps(run.inputs, sort_keys=True)]
+    # today's instrument too: a margin or scheme changed since the run shows at once
+    parts.append(
+        json.dumps(
+            [
+                survey_round.weighting,
+                survey_round.estimation,
+                survey_round.publication,
+                list(survey_round.margins.values_list("variable", "category", "target")),
+                list(survey_round.frame_cells.values_list("unit_id", "sector", "channel", "count")),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+    )
     parts += [extract_fingerprint(version=v) for v in round_versions(run.round)]
     return "dashboard-weights:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -222,7 +259,8 @@ def _weights_compute(run: AnalysisRun) -> WeightsView | None:
     scheme, spec = scheme_of(survey_round), spec_of(survey_round)
     margins = round_margins(survey_round)
     frame = round_frame(survey_round)
-    variables = variables_needed(scheme, spec)
+    needed = variables_needed(scheme, spec)
+    variables = list(needed)
     for variable in margins:
         for part in variable.split("+"):
             if part not in variables:
@@ -231,14 +269,17 @@ def _weights_compute(run: AnalysisRun) -> WeightsView | None:
     n = len(data.leaf_unit)
     if n < 2:
         return None
-    answers = hashlib.sha256(json.dumps(data.fingerprint).encode()).hexdigest()[:16]
-    matches = run.inputs.get("answers") == answers
+    # The run fingerprinted the answers read with the variables it needs, no more.
+    fingerprint = (
+        data.fingerprint if variables == needed else round_load(survey_round, needed).fingerprint
+    )
+    changed = inputs_changed(run=run, answers=fingerprint, frame=frame, margins=margins)
     try:
         weighting = weights_compute(
             columns=data.columns, frame=frame, margins=margins, steps=scheme
         )
     except WeightingError as error:
-        return WeightsView(np.zeros(0), matches, [], {}, None, error=str(error))
+        return WeightsView(np.zeros(0), changed, [], {}, None, error=str(error))
     final = weighting.final
     targets: dict[str, dict[str, float]] = {k: dict(v) for k, v in margins.items()}
     for variable in ("sector", "channel"):
@@ -275,7 +316,7 @@ def _weights_compute(run: AnalysisRun) -> WeightsView | None:
             "moved_share": moved / float(final.sum()) if final.sum() else 0.0,
             "changed": int(np.count_nonzero(~np.isclose(before, final))),
         }
-    return WeightsView(final, matches, balance, by_variable, trim)
+    return WeightsView(final, changed, balance, by_variable, trim)
 
 
 # --- monitoring ---------------------------------------------------------------------

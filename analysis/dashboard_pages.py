@@ -38,6 +38,14 @@ VIEW_LABELS = {
     "item_share": gettext_lazy("Share satisfied per question"),
     "item_mean": gettext_lazy("Mean score per question"),
 }
+INPUT_LABELS = {
+    "answers": gettext_lazy("the answers"),
+    "frame": gettext_lazy("the frame"),
+    "margins": gettext_lazy("the margins"),
+    "scheme": gettext_lazy("the weighting scheme"),
+    "spec": gettext_lazy("the estimation spec"),
+    "publication": gettext_lazy("the publication rule"),
+}
 
 
 def _params(request: HttpRequest, code: str) -> tuple[Any, Any, str] | HttpResponse:
@@ -101,6 +109,7 @@ def dashboard_context(request: HttpRequest, survey_round: Any, focus: Any, view:
             for v, summary in (weights.balance_by_variable.items() if weights else [])
         ],
         weight_charts=weight_charts(run, weights, names),
+        changed_inputs=[str(INPUT_LABELS.get(k, k)) for k in (weights.changed if weights else [])],
         diagnostics=run.diagnostics or {},
         comparison=dashboard_comparison(
             user=request.user, survey_round=survey_round, run=run, focus=focus, units=children

@@ -381,3 +381,16 @@ def test_the_dashboard_reads_in_a_bounded_number_of_queries(demo, django_assert_
         reply = client.get(f"/rounds/{ROUND_CODE}/dashboard/")
 
     assert reply.status_code == 200
+
+
+def test_the_dashboard_says_which_inputs_changed_since_the_run(demo):
+    # given a margin corrected after the run
+    survey_round = demo["round"]
+    survey_round.margins.filter(variable="sex", category="other").update(target=41)
+    survey_round.margins.filter(variable="sex", category="female").update(target=2039)
+
+    text = _client().get(f"/rounds/{ROUND_CODE}/dashboard/").content.decode()
+    weights = dashboard_weights(run=demo["run"])
+
+    assert weights.changed == ["margins"]
+    assert "Đã thay đổi sau lượt phân tích này: tổng biên." in text
