@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from analysis.diagnostics import (
@@ -55,6 +55,15 @@ VIEWS = ("elements", "item_share", "item_mean")
 PROJECTION_WINDOW_DAYS = 14
 MAX_SERIES = 6  # lines of the responses-per-day chart; the rest are summed as "others"
 EARLIER_ROUNDS = 4
+# A run's inputs (analysis.tasks.run_inputs) as the pages name them.
+INPUT_LABELS = {
+    "answers": gettext_lazy("the answers"),
+    "frame": gettext_lazy("the frame"),
+    "margins": gettext_lazy("the margins"),
+    "scheme": gettext_lazy("the weighting scheme"),
+    "spec": gettext_lazy("the estimation spec"),
+    "publication": gettext_lazy("the publication rule"),
+}
 
 
 # --- scope and labels ---------------------------------------------------------------

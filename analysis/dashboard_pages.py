@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analysis.dashboard import (
+    INPUT_LABELS,
     VIEWS,
     component_labels,
     dashboard_comparison,
@@ -26,6 +27,7 @@ from analysis.dashboard_export import dashboard_csv, dashboard_xlsx
 from analysis.extract_export import round_extract_zip
 from analysis.round_config import plan_of, publication_of, scheme_of, spec_of
 from analysis.selectors import run_latest
+from analysis.weighting import WeightingError
 from org.access import capability_required
 from org.permissions import Capability, may_export_raw_answers
 from org.services import Action, audit_record
@@ -37,14 +39,6 @@ VIEW_LABELS = {
     "elements": gettext_lazy("Element indices"),
     "item_share": gettext_lazy("Share satisfied per question"),
     "item_mean": gettext_lazy("Mean score per question"),
-}
-INPUT_LABELS = {
-    "answers": gettext_lazy("the answers"),
-    "frame": gettext_lazy("the frame"),
-    "margins": gettext_lazy("the margins"),
-    "scheme": gettext_lazy("the weighting scheme"),
-    "spec": gettext_lazy("the estimation spec"),
-    "publication": gettext_lazy("the publication rule"),
 }
 
 
@@ -201,7 +195,10 @@ def round_extract(request: HttpRequest, code: str) -> HttpResponse:
     run = run_latest(survey_round=survey_round)
     if run is None:
         raise Http404
-    content, rows = round_extract_zip(run=run)
+    try:
+        content, rows = round_extract_zip(run=run)
+    except WeightingError as error:  # today's scheme no longer fits today's answers
+        return render(request, "reports/invalid.html", {"errors": [str(error)]}, status=409)
     audit_record(
         actor=request.user,
         action=Action.RAW_EXPORT,

@@ -377,11 +377,15 @@ def round_extract_zip(*, run: AnalysisRun) -> tuple[bytes, int]:
     n = len(variables[0].data)
     has_fpc = any(x is not None for x in next(v for v in variables if v.name == "fpc").data)
     survey_round = run.round
+    from analysis.dashboard import INPUT_LABELS, dashboard_weights  # cached per run
+
+    weights = dashboard_weights(run=run)
     html = render_to_string(
         "analysis/codebook.html",
         {
             "round": survey_round,
             "run": run,
+            "changed": [str(INPUT_LABELS.get(k, k)) for k in (weights.changed if weights else [])],
             "variables": variables,
             "n": n,
             "generated_at": timezone.now(),

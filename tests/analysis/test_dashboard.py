@@ -14,6 +14,7 @@ import numpy as np
 import pypdfium2
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -385,12 +386,24 @@ def test_the_dashboard_reads_in_a_bounded_number_of_queries(demo, django_assert_
 
 def test_the_dashboard_says_which_inputs_changed_since_the_run(demo):
     # given a margin corrected after the run
-    survey_round = demo["round"]
-    survey_round.margins.filter(variable="sex", category="other").update(target=41)
-    survey_round.margins.filter(variable="sex", category="female").update(target=2039)
+    margins = demo["round"].margins.filter(variable="sex")
+    margins.filter(category="other").update(target=F("target") + 1)
+    margins.filter(category="female").update(target=F("target") - 1)
 
     text = _client().get(f"/rounds/{ROUND_CODE}/dashboard/").content.decode()
     weights = dashboard_weights(run=demo["run"])
 
     assert weights.changed == ["margins"]
     assert "Đã thay đổi sau lượt phân tích này: tổng biên." in text
+
+
+def test_the_extracts_codebook_says_when_the_inputs_changed_since_the_run(demo):
+    # given one person moved from one sex to another in the margins after the run
+    margins = demo["round"].margins.filter(variable="sex")
+    margins.filter(category="other").update(target=F("target") + 1)
+    margins.filter(category="female").update(target=F("target") - 1)
+
+    reply = _client().get(f"/rounds/{ROUND_CODE}/extract.zip")
+
+    codebook = zipfile.ZipFile(io.BytesIO(reply.content)).read("codebook.html").decode()
+    assert f"Đã thay đổi sau lượt phân tích {demo['run'].pk}: tổng biên." in codebook
