@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -160,7 +161,15 @@ def report_context(params: Mapping[str, Any], progress: Progress) -> dict[str, A
     frame_cells = survey_round.frame_cells.count()
     return {
         "title": _("Report of the round %(round)s") % {"round": survey_round.name},
-        "subtitle": focus.name,
+        "subtitle": _("%(unit)s · run %(run)s of %(date)s, %(n)s respondents")
+        % {
+            "unit": focus.name,
+            "run": run.pk,
+            "date": date_format(timezone.localtime(run.finished_at), "d/m/Y")
+            if run.finished_at
+            else "—",
+            "n": run.n_responses,
+        },
         "organisation": survey_round.scope.name,
         "generated_at": timezone.now(),
         "round": survey_round,
