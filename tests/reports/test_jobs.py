@@ -48,7 +48,15 @@ def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def test_kind(settings: Any, tmp_path: Any) -> Iterator[None]:
     settings.MEDIA_ROOT = str(tmp_path)
-    settings.TEMPLATES[0]["DIRS"].append(str(tmp_path / "templates"))
+    # Assigned, not appended in place: the change signal rebuilds the template engines
+    # (an engine made by an earlier test keeps its own copy of the directories).
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [*settings.TEMPLATES[0]["DIRS"], str(tmp_path / "templates")],
+        },
+        *settings.TEMPLATES[1:],
+    ]
     (tmp_path / "templates" / "reports").mkdir(parents=True)
     (tmp_path / "templates" / "reports" / "test_report.html").write_text(
         '{% extends "reports/pdf_base.html" %}{% load charts %}'
