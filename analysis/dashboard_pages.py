@@ -31,7 +31,7 @@ from analysis.weighting import WeightingError
 from org.access import capability_required
 from org.permissions import Capability, may_export_raw_answers
 from org.services import Action, audit_record
-from reports.charts import line_chart
+from reports.charts import grouped_bar_chart, line_chart
 
 statistician = capability_required(Capability.RUNS)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,6 +81,26 @@ def dashboard_context(request: HttpRequest, survey_round: Any, focus: Any, view:
     if monitoring.days:
         context["monitoring_chart"] = line_chart(
             title=_("Responses per day"), x_labels=monitoring.days, series=monitoring.series
+        )
+    rows = [r for r in monitoring.rows if not r["is_focus"]] or monitoring.rows
+    if rows:
+        context["rate_chart"] = grouped_bar_chart(
+            title=_("Response rate and progress to the sample plan"),
+            labels=[r["unit"] for r in rows],
+            series=[
+                (
+                    _("Response rate"),
+                    [
+                        None if r["response_rate"] is None else r["response_rate"] * 100
+                        for r in rows
+                    ],
+                ),
+                (
+                    _("Progress"),
+                    [None if r["progress"] is None else r["progress"] * 100 for r in rows],
+                ),
+            ],
+            unit="%",
         )
     if run is None:
         return context

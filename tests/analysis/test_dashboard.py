@@ -106,6 +106,7 @@ def test_the_dashboard_shows_weighted_and_unweighted_figures_of_the_run(demo):
         "Độ cân bằng của mẫu",
         "Theo dõi phản hồi",
         "So sánh giữa các đợt khảo sát",
+        "Tỷ lệ phản hồi và tiến độ so với kế hoạch mẫu",
         "SIPAS 2025",
     ]:
         assert heading in text
