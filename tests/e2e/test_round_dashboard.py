@@ -125,6 +125,12 @@ def test_a_province_statistician_reviews_a_round_and_takes_its_files(
     assert "Tỉnh Minh Hòa" in text and _pct(overall.estimate) in text
     assert "Hệ số thiết kế Kish" in text and "Công thức Yamane" in text
 
+    # and on a phone nothing scrolls sideways (wide tables scroll in their own box)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/rounds/{ROUND_CODE}/dashboard/?unit=X04")
+    page.screenshot(path=str(artifacts / "round-dashboard-phone.png"), timeout=60_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
     # and another province's round answers 404
     reply = page.goto(f"{live_server.url}/rounds/q9-2026/dashboard/")
     assert reply is not None and reply.status == 404
