@@ -16,4 +16,4 @@ RUN HAILONG_ALLOW_DEV_KEY=1 python manage.py collectstatic --noinput \
 RUN useradd --create-home hailong && mkdir -p /app/media && chown -R hailong /app
 USER hailong
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application", "--access-logfile", "-"]

@@ -311,6 +311,9 @@ class RoundUploadView(APIView):
                     "unit": c.unit.code,
                     "sector": c.sector,
                     "channel": c.channel,
+                    "firm_size": c.firm_size,
+                    "firm_sector": c.firm_sector,
+                    "ownership": c.ownership,
                     "count": c.count,
                     "source": c.source,
                 }

@@ -7,9 +7,9 @@ import numpy as np
 
 from analysis.element_index import ancestor_levels
 from analysis.estimation import Domain, EstimateRow, Items, publish, round_estimates
-from analysis.estimators import bootstrap_design, jkn_design
+from analysis.estimators import Design, ReplicateDesign, bootstrap_design, jkn_design
 from analysis.loaders import RoundData
-from analysis.weighting import WeightingError, weights_compute
+from analysis.weighting import Weighting, WeightingError, weights_compute
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ def round_compute(
     spec: dict[str, Any],
     publication: dict[str, Any],
     scope_id: int,
+    eligible: list[tuple[dict[str, Any], float]] | None = None,
 ) -> Computed:
     """Weight the respondents by ``scheme``, then estimate ``spec`` in every domain:
     each depth of the unit tree below and including the scope, and each profile
@@ -35,8 +36,10 @@ def round_compute(
         return Computed([], {"n": 0})
     if len(data.leaf_unit) == 1:
         return _one_respondent(data, spec, publication, scope_id)
-    weighting = weights_compute(columns=data.columns, frame=frame, margins=margins, steps=scheme)
-    design = replicate(weighting.design, scheme=scheme, spec=spec)
+    weighting = weights_compute(
+        columns=data.columns, frame=frame, margins=margins, steps=scheme, eligible=eligible or []
+    )
+    design = replicate(weighting, spec=spec)
     levels = ancestor_levels(data.leaf_unit, data.unit_parent, stop_at=scope_id)
     domains = [Domain("unit", levels[:, depth]) for depth in range(levels.shape[1])]
     domains += [Domain(v, data.columns[v]) for v in spec.get("profile_domains", [])]
@@ -47,6 +50,8 @@ def round_compute(
         items=data.items,
         values=data.values,
         item_satisfied=data.item_satisfied,
+        answered=data.answered,
+        any_answered=data.any_answered,
     )
     rows = round_estimates(
         design=design, data=items, domains=domains, spec=spec, publication=publication
@@ -58,29 +63,47 @@ def round_compute(
 MAX_REPLICATE_CELLS = 50_000_000
 
 
-def replicate(design: Any, *, scheme: list[dict[str, Any]], spec: dict[str, Any]) -> Any:
+def replicate(weighting: Weighting, *, spec: dict[str, Any]) -> Design | ReplicateDesign:
     """The design with replicate weights when the spec asks for them (R's
-    as.svrepdesign): the stratified jackknife (one replicate per respondent) or the
-    Rao–Wu bootstrap (seeded). Weight adjustments are not redone in each replicate, so
-    only cell-weight schemes may use them."""
+    as.svrepdesign of the sampling design, then the scheme's adjustments on it): the
+    stratified jackknife (one replicate per respondent) or the Rao–Wu bootstrap
+    (seeded) of the base design, and in every replicate the whole scheme after the cell
+    weights — nonresponse, post-stratification, raking, calibration, trimming — run
+    again from the replicate's base weights, as R's rake / calibrate / postStratify /
+    trimWeights do on an svrep.design."""
     method = spec.get("variance", "taylor")
     if method == "taylor":
-        return design
-    if any(step.get("step") != "cell_weights" for step in scheme):
+        return weighting.design
+    base = weighting.base_design if weighting.base_design is not None else weighting.design
+    replicates = base.n if method == "jackknife" else int(spec.get("replicates", 200))
+    if base.n * replicates > MAX_REPLICATE_CELLS:
         raise WeightingError(
-            "replicate variance needs a scheme of cell weights only (the replicates would "
-            "not repeat the raking, calibration or trimming)"
-        )
-    replicates = design.n if method == "jackknife" else int(spec.get("replicates", 200))
-    if design.n * replicates > MAX_REPLICATE_CELLS:
-        raise WeightingError(
-            f"{replicates} replicates of {design.n} respondents are too many; use Taylor"
+            f"{replicates} replicates of {base.n} respondents are too many; use Taylor"
             " linearisation or fewer bootstrap replicates"
         )
     if method == "jackknife":
-        return jkn_design(design)
-    rng = np.random.default_rng(int(spec.get("seed", 20240101)))
-    return bootstrap_design(design, replicates, rng=rng)
+        plain = jkn_design(base)
+    else:
+        rng = np.random.default_rng(int(spec.get("seed", 20240101)))
+        plain = bootstrap_design(base, replicates, rng=rng)
+    adjusted = weighting.design.weights
+    adjusting = any(s["step"] != "cell_weights" for s in weighting.diagnostics.get("steps", []))
+    if weighting.reweight is None or not adjusting:
+        return plain
+    multipliers = np.empty_like(plain.repweights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for r in range(plain.n_replicates):
+            again = weighting.reweight(base.weights * plain.repweights[:, r])
+            multipliers[:, r] = np.where(adjusted == 0, 0.0, again / adjusted)
+    return ReplicateDesign(
+        adjusted,
+        multipliers,
+        plain.scale,
+        plain.rscales,
+        plain.mse,
+        plain.type,
+        plain.df,
+    )
 
 
 def _one_respondent(

@@ -36,7 +36,13 @@ from analysis.diagnostics import (
     response_projection,
 )
 from analysis.extracts import extract_fingerprint
-from analysis.loaders import round_frame, round_load, round_margins, round_versions
+from analysis.loaders import (
+    round_eligible,
+    round_frame,
+    round_load,
+    round_margins,
+    round_versions,
+)
 from analysis.models import AnalysisRun, Estimate, SurveyRound
 from analysis.round_config import publication_of, scheme_of, spec_of, variables_needed
 from analysis.round_inputs import round_monitoring
@@ -63,6 +69,7 @@ INPUT_LABELS = {
     "scheme": gettext_lazy("the weighting scheme"),
     "spec": gettext_lazy("the estimation spec"),
     "publication": gettext_lazy("the publication rule"),
+    "invitations": gettext_lazy("the invitations issued"),
 }
 
 
@@ -204,6 +211,15 @@ class WeightsView:
         return not self.changed
 
 
+def round_eligible_of(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]:
+    """The invitations issued, when the round's scheme has nonresponse classes that
+    count them (as analysis.tasks reads them for a run); else none."""
+    from analysis.tasks import _counts_invitations
+
+    scheme = scheme_of(survey_round)
+    return round_eligible(survey_round) if _counts_invitations(scheme) else []
+
+
 def inputs_changed(
     *,
     run: AnalysisRun,
@@ -217,7 +233,13 @@ def inputs_changed(
 
     survey_round = run.round
     now = run_inputs(
-        answers, frame, margins, scheme_of(survey_round), spec_of(survey_round), survey_round
+        answers,
+        frame,
+        margins,
+        scheme_of(survey_round),
+        spec_of(survey_round),
+        survey_round,
+        eligible=round_eligible_of(survey_round),
     )
     return [k for k in now if k != "code" and run.inputs.get(k) != now[k]]
 
@@ -283,9 +305,10 @@ def _weights_compute(run: AnalysisRun) -> WeightsView | None:
         data.fingerprint if variables == needed else round_load(survey_round, needed).fingerprint
     )
     changed = inputs_changed(run=run, answers=fingerprint, frame=frame, margins=margins)
+    eligible = round_eligible_of(survey_round)
     try:
         weighting = weights_compute(
-            columns=data.columns, frame=frame, margins=margins, steps=scheme
+            columns=data.columns, frame=frame, margins=margins, steps=scheme, eligible=eligible
         )
     except WeightingError as error:
         return WeightsView(np.zeros(0), changed, [], {}, None, error=str(error))
@@ -314,7 +337,11 @@ def _weights_compute(run: AnalysisRun) -> WeightsView | None:
     positions = [i for i, step in enumerate(scheme) if step.get("step") == "trim"]
     if positions:
         before = weights_compute(
-            columns=data.columns, frame=frame, margins=margins, steps=scheme[: positions[0]]
+            columns=data.columns,
+            frame=frame,
+            margins=margins,
+            steps=scheme[: positions[0]],
+            eligible=eligible,
         ).final
         moved = float(np.abs(final - before).sum() / 2)
         trim = {

@@ -52,6 +52,9 @@ class Items:
     components: names (k,); satisfied, valid (n, k) counts per respondent.
     items: names (m,); values (n, m) floats with NaN for no valid answer; satisfied
     (m,) the sets of values counted as satisfied.
+    answered (n, k), any_answered (n,): who answered each component / any element of
+    the overall index, when not ``valid > 0`` (rows rebuilt from a parallel run's
+    sufficient statistics, analysis.fanout.rows_from_stats).
     """
 
     components: list[str]
@@ -60,6 +63,11 @@ class Items:
     items: list[str]
     values: np.ndarray
     item_satisfied: list[Sequence[float]]
+    answered: np.ndarray | None = None
+    any_answered: np.ndarray | None = None
+
+    def answered_components(self) -> np.ndarray:
+        return self.valid > 0 if self.answered is None else self.answered
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,9 @@ def round_estimates(
             )
             raw = _unweighted(by, data.satisfied, data.valid, np.asarray(ratios.domains))
             # n: respondents with at least one valid answer to the element.
-            answered = _unweighted_counts(by, data.valid > 0, np.asarray(ratios.domains))
+            answered = _unweighted_counts(
+                by, data.answered_components(), np.asarray(ratios.domains)
+            )
             if "element_index" in statistics:
                 rows += _rows("element_index", ratios, raw, domain, share_method, level, answered)
             if "overall" in statistics:
@@ -263,7 +273,7 @@ def _overall(
             ratios.domains,
             ratios.estimate[:, [j]],
             ratios.variance[:, [j]],
-            _unweighted_counts(by, data.valid[:, [j]] > 0, np.asarray(ratios.domains)),
+            _unweighted_counts(by, data.answered_components()[:, [j]], np.asarray(ratios.domains)),
             ratios.df,
             ratios.n_rows,
             None if ratios.deff is None else ratios.deff[:, [j]],
@@ -300,9 +310,12 @@ def _overall(
     score[~inside] = np.nan
     totals = estimate_total(design, score, by=by)
     mean = _mean_present(ratios.estimate[:, columns], present)
-    answered = _unweighted_counts(
-        by, (data.valid[:, columns] > 0).any(axis=1, keepdims=True), labels
+    anyone = (
+        data.answered_components()[:, columns].any(axis=1, keepdims=True)
+        if data.any_answered is None
+        else data.any_answered[:, None]
     )
+    answered = _unweighted_counts(by, anyone, labels)
     combined = Estimates(
         "mean",
         ("overall",),

@@ -96,11 +96,14 @@ def extract_variables(*, run: AnalysisRun) -> list[Variable]:
     else:
         by, cells = [], np.full(n, "all")
     if n >= 2:
+        from analysis.dashboard import round_eligible_of
+
         weighting = weights_compute(
             columns=data.columns,
             frame=round_frame(survey_round),
             margins=round_margins(survey_round),
             steps=scheme,
+            eligible=round_eligible_of(survey_round),
         )
         base, final, design = weighting.base, weighting.final, weighting.design
         fpc = design.stages[0].unit_popsize[design.psu] if design.has_fpc else np.full(n, np.inf)

@@ -2,8 +2,12 @@
 per frame cell, the chunks' statistics are added, and the element indices and the
 overall index follow exactly as from a single pass. Pure numpy; no Django.
 
-Applies to the default design — cell weights (stratum = unit × sector, weight N/n and
-fpc N per cell), estimates by the unit tree, Taylor variance. Every respondent of a
+Two ways, both exact. The default design — cell weights (stratum = unit × sector,
+weight N/n and fpc N per cell), estimates by the unit tree, Taylor variance — is
+estimated from the cells' statistics directly (below). Any other scheme (nonresponse
+classes, post-stratification, raking, calibration, trimming) or profile domains: the
+statistics are kept per weighting cell and rows with the same statistics are rebuilt
+for the single pass's code (:func:`rows_from_stats`). Every respondent of a
 cell carries the cell's weight w, so per cell and component j the sums Σy, Σx and the
 cross-products Σy_j·y_l, Σy_j·x_l, Σx_j·x_l are all the variance needs: with
 z = w (y − R x) / X, Σz and Σz² are linear in them, and the stratum's contribution is
@@ -37,7 +41,7 @@ class CellStats:
     answer to at least one overall element; syy, syx, sxx (C, k, k) cross-products.
     """
 
-    cells: list[tuple[int, str]]
+    cells: list[tuple[Any, ...]]
     n: np.ndarray
     sy: np.ndarray
     sx: np.ndarray
@@ -49,7 +53,7 @@ class CellStats:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "cells": [[u, s] for u, s in self.cells],
+            "cells": [list(cell) for cell in self.cells],
             **{
                 name: getattr(self, name).tolist()
                 for name in ("n", "sy", "sx", "answered", "any_answered", "syy", "syx", "sxx")
@@ -62,7 +66,8 @@ class CellStats:
             name: np.asarray(data[name], dtype=float)
             for name in ("n", "sy", "sx", "answered", "any_answered", "syy", "syx", "sxx")
         }
-        return cls(cells=[(int(u), str(s)) for u, s in data["cells"]], **arrays)
+        cells = [(int(cell[0]), *(str(v) for v in cell[1:])) for cell in data["cells"]]
+        return cls(cells=cells, **arrays)
 
 
 def cell_stats(
@@ -72,9 +77,18 @@ def cell_stats(
     satisfied: np.ndarray,
     valid: np.ndarray,
     elements: Sequence[int],
+    extra: Sequence[np.ndarray] = (),
 ) -> CellStats:
-    """Reduce respondents (n,) / (n, k) to their cells' sufficient statistics."""
-    keys = list(zip(leaf_unit.tolist(), sector.astype(str).tolist(), strict=True))
+    """Reduce respondents (n,) / (n, k) to their cells' sufficient statistics; a cell is
+    (unit, sector) or, with ``extra`` variables (n,), (unit, sector, *extra)."""
+    keys = list(
+        zip(
+            leaf_unit.tolist(),
+            sector.astype(str).tolist(),
+            *(np.asarray(e).astype(str).tolist() for e in extra),
+            strict=True,
+        )
+    )
     cells = sorted(set(keys))
     position = {key: c for c, key in enumerate(cells)}
     cell = np.fromiter((position[key] for key in keys), dtype=np.int64, count=len(keys))
@@ -113,7 +127,7 @@ def cell_stats(
 
 def cell_stats_add(parts: Sequence[CellStats]) -> CellStats:
     """The statistics of the union of the parts' respondents (exact: sums)."""
-    cells = sorted({cell for part in parts for cell in part.cells})
+    cells = sorted({tuple(cell) for part in parts for cell in part.cells})
     position = {cell: c for c, cell in enumerate(cells)}
     k = next((p.sy.shape[1] for p in parts if p.cells), 0)
     out = CellStats(
@@ -128,7 +142,7 @@ def cell_stats_add(parts: Sequence[CellStats]) -> CellStats:
         sxx=np.zeros((len(cells), k, k)),
     )
     for part in parts:
-        index = np.array([position[cell] for cell in part.cells], dtype=np.int64)
+        index = np.array([position[tuple(cell)] for cell in part.cells], dtype=np.int64)
         if not len(index):
             continue
         for name in ("n", "sy", "sx", "answered", "any_answered", "syy", "syx", "sxx"):
@@ -163,7 +177,7 @@ def estimates_from_stats(
     df = float(n.sum() - len(stats.cells))
     # Each cell's unit at every depth of the tree below the scope (NaN: not that deep).
     levels = ancestor_levels(
-        np.array([unit for unit, _sector in stats.cells]), dict(unit_parent), stop_at=scope_id
+        np.array([cell[0] for cell in stats.cells]), dict(unit_parent), stop_at=scope_id
     )
     rows: list[EstimateRow] = []
     for depth in range(levels.shape[1]):
@@ -324,3 +338,67 @@ def _overall_rows(
     raw = _mean_present(unweighted[:, cols], present)
     answered = np.rint(m @ stats.any_answered)[:, None].astype(np.int64)
     return _rows("overall", overall, raw, domain, method, level, answered)
+
+
+# --- any weighting scheme: rows rebuilt from the weighting cells' statistics -------------
+
+
+def rows_from_stats(
+    *, stats: CellStats, variables: Sequence[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Respondents with the same sufficient statistics as the real ones, cell by cell.
+
+    ``stats`` are kept per *weighting cell* — (unit, *variables): every variable the
+    scheme, the frame and the domains read — so every weight, stratum, fpc, margin
+    category, calibration row and domain is constant within a cell. Every estimate of
+    a round (element indices, the overall index, their Taylor variance after any
+    post-stratification, raking, calibration, nonresponse or trimming, design effects,
+    unweighted values) is a function of each cell's count n_c, sums of y = satisfied
+    and x = valid, and their cross-products: the scores are linear in (y, x) with
+    coefficients constant in the cell. So the n_c rows rebuilt here — the cell's mean
+    plus orthonormal contrasts (Helmert columns, orthogonal to 1) times a square root
+    of its scatter matrix — give the single pass's numbers up to rounding. Who answered
+    comes from the kept counts. Returns (leaf_unit (n,), columns by variable (n,),
+    satisfied (n, k), valid (n, k), answered (n, k), any_answered (n,)).
+    """
+    k = stats.sy.shape[1]
+    n_c = stats.n.astype(np.int64)
+    total = int(n_c.sum())
+    size = len(stats.cells)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.concatenate([stats.sy, stats.sx], axis=1) / stats.n[:, None]  # (C, 2k)
+    # scatter S = Σ v v' − n m m' of v = (y, x), per cell
+    second = np.block([[stats.syy, stats.syx], [np.swapaxes(stats.syx, 1, 2), stats.sxx]])
+    scatter = second - stats.n[:, None, None] * mean[:, :, None] * mean[:, None, :]
+    scatter = (scatter + np.swapaxes(scatter, 1, 2)) / 2
+    values, vectors = np.linalg.eigh(scatter) if size else (np.zeros((0, 2 * k)), None)
+    width = 2 * k
+    root = np.zeros((size, width, width))
+    if size and width:
+        order = values[:, ::-1].clip(min=0.0)  # descending; rounding below 0 is 0
+        root = vectors[:, :, ::-1] * np.sqrt(order)[:, None, :]  # (C, 2k, r): L L' = S
+        # a cell of n_c rows has a scatter of rank ≤ n_c − 1: only that many columns
+        usable = np.arange(width)[None, :] < (n_c[:, None] - 1)
+        root = root * usable[:, None, :]
+    # Helmert contrasts: column j (1-based) is 1/√(j(j+1)) on rows 0..j−1, −j/√(j(j+1))
+    # on row j; rows past 2k are the mean.
+    head = width + 1
+    helmert = np.zeros((head, width))
+    for j in range(1, width + 1):
+        helmert[:j, j - 1] = 1 / np.sqrt(j * (j + 1))
+        helmert[j, j - 1] = -j / np.sqrt(j * (j + 1))
+    rows = np.repeat(mean, n_c, axis=0)
+    start = np.concatenate([[0], np.cumsum(n_c)[:-1]]).astype(np.int64)
+    for c in np.flatnonzero(n_c > 1):
+        m = min(int(n_c[c]), head)
+        rows[start[c] : start[c] + m] += helmert[:m] @ root[c].T
+    cell = np.repeat(np.arange(size), n_c)
+    position = np.arange(total) - start[cell]  # a row's place in its cell
+    answered = position[:, None] < np.rint(stats.answered).astype(np.int64)[cell]
+    any_answered = position < np.rint(stats.any_answered).astype(np.int64)[cell]
+    leaf_unit = np.array([c[0] for c in stats.cells], dtype=np.int64)[cell]
+    columns = {"unit": leaf_unit.astype(str)}
+    for position_of, variable in enumerate(variables, start=1):
+        labels = np.array([str(c[position_of]) for c in stats.cells], dtype=object)
+        columns[variable] = labels[cell].astype(str) if size else np.zeros(0, dtype=str)
+    return leaf_unit, columns, rows[:, :k], rows[:, k:], answered, any_answered

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models import Count
+from django.db.models import Count, Q, Value
 
 from analysis.extracts import extract_read, number_column
 from analysis.models import SurveyRound
@@ -15,7 +15,7 @@ from org.models import AdministrativeUnit
 from org.permissions import subtree_ids
 from questionnaires.definition import scored_items
 from questionnaires.models import QuestionnaireVersion
-from survey.models import ServiceTransaction
+from survey.models import Invitation, ServiceTransaction
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class RoundData:
     unit_parent: dict[int, int | None]
     columns: dict[str, np.ndarray]
     fingerprint: str
+    # Who answered (n, k) / any overall element (n,), when not valid > 0: rows rebuilt
+    # from sufficient statistics (analysis.fanout.rows_from_stats).
+    answered: np.ndarray | None = None
+    any_answered: np.ndarray | None = None
 
 
 def round_versions(survey_round: SurveyRound) -> list[QuestionnaireVersion]:
@@ -163,7 +167,10 @@ def round_load(
 def round_frame(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]:
     """The round's frame: its stored cells (uploaded or computed), else the registered
     transactions of its units and period, by unit × sector × channel."""
-    stored = list(survey_round.frame_cells.values_list("unit_id", "sector", "channel", "count"))
+    firm = ("firm_size", "firm_sector", "ownership")
+    stored = list(
+        survey_round.frame_cells.values_list("unit_id", "sector", "channel", *firm, "count")
+    )
     if not stored:
         stored = list(
             ServiceTransaction.objects.filter(
@@ -172,12 +179,58 @@ def round_frame(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]
             )
             .values("unit_id", "sector", "channel")
             .annotate(count=Count("id"))
-            .values_list("unit_id", "sector", "channel", "count")
+            .values_list("unit_id", "sector", "channel", Value(""), Value(""), Value(""), "count")
         )
     return [
-        ({"unit": str(unit), "sector": sector, "channel": channel}, float(count))
-        for unit, sector, channel, count in stored
+        (
+            {
+                "unit": str(unit),
+                "sector": sector,
+                "channel": channel,
+                **{key: value for key, value in zip(firm, strata, strict=True) if value},
+            },
+            float(count),
+        )
+        for unit, sector, channel, *strata, count in stored
     ]
+
+
+def round_eligible(survey_round: SurveyRound) -> list[tuple[dict[str, Any], float]]:
+    """The invitations issued for a round — the eligible sample of its nonresponse
+    classes — by unit × sector × channel (× firm size, sector, ownership for firm
+    invitations): transaction links whose transaction completed in the period, and
+    firm invitations made in it, for the round's questionnaire and units. Open links
+    are left out: they are made for whoever opens them, not issued to a sample."""
+    period = (survey_round.period_start, survey_round.period_end)
+    invitations = Invitation.objects.filter(
+        version__questionnaire_id=survey_round.questionnaire_id,
+        unit_id__in=list(subtree_ids([survey_round.scope_id])),
+    ).filter(
+        Q(kind=Invitation.Kind.TRANSACTION, transaction__completed_at__range=period)
+        | Q(kind=Invitation.Kind.FIRM, created_at__range=period)
+    )
+    firm = ("firm__size", "firm__sector", "firm__ownership")
+    rows = (
+        invitations.values("unit_id", "sector", "channel", *firm)
+        .annotate(count=Count("id"))
+        .values_list("unit_id", "sector", "channel", *firm, "count")
+    )
+    keys = ("firm_size", "firm_sector", "ownership")
+    return sorted(
+        (
+            (
+                {
+                    "unit": str(unit),
+                    "sector": sector,
+                    "channel": channel,
+                    **{key: value for key, value in zip(keys, strata, strict=True) if value},
+                },
+                float(count),
+            )
+            for unit, sector, channel, *strata, count in rows
+        ),
+        key=lambda pair: sorted(pair[0].items()),
+    )
 
 
 def round_margins(survey_round: SurveyRound) -> dict[str, dict[str, float]]:

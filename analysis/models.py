@@ -142,7 +142,8 @@ class Estimate(models.Model):
 
 
 class FrameCell(models.Model):
-    """Transactions of a round's frame in one unit × sector × channel cell."""
+    """Transactions of a round's frame in one unit × sector × channel cell — or, for a
+    firm (DDCI) round, firms in one unit × firm size × firm sector × ownership stratum."""
 
     class Source(models.TextChoices):
         TRANSACTIONS = "transactions", _("Registered transactions")
@@ -152,13 +153,25 @@ class FrameCell(models.Model):
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     sector = models.CharField(_("sector"), max_length=64, blank=True)
     channel = models.CharField(_("channel"), max_length=16, blank=True)
+    firm_size = models.CharField(_("firm size"), max_length=32, blank=True, default="")
+    firm_sector = models.CharField(_("firm sector"), max_length=64, blank=True, default="")
+    ownership = models.CharField(_("ownership"), max_length=32, blank=True, default="")
     count = models.PositiveIntegerField(_("transactions"))
     source = models.CharField(max_length=16, choices=Source.choices)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["round", "unit", "sector", "channel"], name="frame_cell_unique"
+                fields=[
+                    "round",
+                    "unit",
+                    "sector",
+                    "channel",
+                    "firm_size",
+                    "firm_sector",
+                    "ownership",
+                ],
+                name="frame_cell_unique",
             )
         ]
         verbose_name = _("frame cell")

@@ -77,6 +77,16 @@ def step_in_words(step: Mapping[str, Any]) -> str:
             "divided by the cell's respondents; the cells are the design's strata, with "
             "the frame counts as finite population correction."
         ) % {"by": " × ".join(step.get("by", ["unit"]))}
+    if kind == "nonresponse":
+        counts = (
+            _("the invitations issued")
+            if step.get("counts", "invitations") == "invitations"
+            else _("the frame counts")
+        )
+        return _(
+            "Nonresponse adjustment in classes (%(by)s): the weights of each class are "
+            "multiplied by its eligible count (%(counts)s) over its respondents' weight."
+        ) % {"by": " × ".join(step.get("by", ["unit"])), "counts": counts}
     if kind == "poststratify":
         return _("Post-stratification to the population totals of %(margin)s.") % {
             "margin": step.get("margin")

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from analysis.estimation import DEFAULT_PUBLICATION, DEFAULT_SPEC
 from analysis.weighting import CELL_VARIABLES, DEFAULT_SCHEME
 
-STEPS = ["cell_weights", "poststratify", "rake", "calibrate", "trim"]
+STEPS = ["cell_weights", "nonresponse", "poststratify", "rake", "calibrate", "trim"]
 STATISTICS = ["element_index", "item_share", "item_mean", "overall"]
 # Variables of the response itself; question codes and firm profile keys come on top.
 RESPONSE_VARIABLES = ["sector", "channel", "firm_size", "firm_sector", "ownership"]
@@ -22,6 +22,8 @@ class WeightingStep(serializers.Serializer):
     by = serializers.ListField(
         child=serializers.ChoiceField(choices=list(CELL_VARIABLES)), required=False
     )
+    # nonresponse: the classes' eligible counts — invitations issued, or the frame.
+    counts = serializers.ChoiceField(choices=["invitations", "frame"], required=False)
     margin = serializers.CharField(required=False, max_length=130)
     margins = serializers.ListField(
         child=serializers.CharField(max_length=130), required=False, min_length=1
@@ -38,7 +40,12 @@ class WeightingStep(serializers.Serializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         kind = data["step"]
-        needs = {"poststratify": "margin", "rake": "margins", "calibrate": "margins"}
+        needs = {
+            "poststratify": "margin",
+            "rake": "margins",
+            "calibrate": "margins",
+            "nonresponse": "by",
+        }
         if kind in needs and needs[kind] not in data:
             raise serializers.ValidationError({needs[kind]: [_("This step needs it.")]})
         if kind == "calibrate" and data.get("method") == "logit" and "bounds" not in data:
@@ -60,6 +67,15 @@ class WeightingScheme(serializers.ListField):
         kinds = [s["step"] for s in steps]
         if "cell_weights" in kinds[1:]:
             raise serializers.ValidationError(_("Cell weights can only be the first step."))
+        for step in steps[1:]:
+            if step["step"] == "nonresponse" and step.get("counts", "invitations") == "invitations":
+                raise serializers.ValidationError(
+                    _(
+                        "Nonresponse classes counted by invitations must be the first step "
+                        "(every invited case then weighs 1); use the frame's counts after "
+                        "other steps."
+                    )
+                )
         return steps
 
 
@@ -159,7 +175,7 @@ def variables_needed(scheme: list[dict[str, Any]], spec: dict[str, Any]) -> list
     """The respondent variables a run reads besides the scored answers."""
     names: list[str] = ["unit", "sector", "channel"]
     for step in scheme:
-        for variable in [step.get("margin"), *step.get("margins", [])]:
+        for variable in [step.get("margin"), *step.get("margins", []), *step.get("by", [])]:
             for part in str(variable or "").split("+"):
                 if part and part not in names:
                     names.append(part)

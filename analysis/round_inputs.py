@@ -23,7 +23,7 @@ from org.permissions import subtree_ids
 from org.services import Action, audit_record
 from questionnaires.definition import iter_questions
 from survey.imports import table_read
-from survey.models import Response, ServiceTransaction
+from survey.models import Channel, Invitation, Response, ServiceTransaction
 
 MAX_ROWS = 200_000
 
@@ -58,12 +58,44 @@ def round_units(survey_round: SurveyRound) -> dict[str, int]:
     return dict(AdministrativeUnit.objects.filter(id__in=ids).values_list("code", "id"))
 
 
+FIRM_STRATA = ("firm_size", "firm_sector", "ownership")
+# key of a frame cell: unit id, sector, channel, firm size, firm sector, ownership
+CellKey = tuple[int, str, str, str, str, str]
+LENGTHS = {"sector": 64, "channel": 16, "firm_size": 32, "firm_sector": 64, "ownership": 32}
+
+
+def round_sectors(survey_round: SurveyRound) -> set[str]:
+    """Sectors the round's data knows: its units' registered transactions in the period,
+    and the sectors of its invitations and answers."""
+    units = list(subtree_ids([survey_round.scope_id]))
+    period = (survey_round.period_start, survey_round.period_end)
+    known = set(
+        ServiceTransaction.objects.filter(unit_id__in=units, completed_at__range=period)
+        .values_list("sector", flat=True)
+        .distinct()
+    )
+    for model in (Invitation, Response):
+        known |= set(
+            model.objects.filter(
+                unit_id__in=units, version__questionnaire_id=survey_round.questionnaire_id
+            )
+            .values_list("sector", flat=True)
+            .distinct()
+        )
+    return known - {""}
+
+
 @transaction.atomic
 def frame_upload(
     *, survey_round: SurveyRound, file_name: str, content: bytes, actor: Any = None
 ) -> Upload:
     """Replace the round's frame by a file with columns unit, count and optionally
-    sector and channel. Any bad row stores nothing; every bad row is reported."""
+    sector and channel (transactions) or firm_size, firm_sector and ownership (a firm
+    round's strata: firms per unit × size × sector × ownership). Values are checked:
+    units of the round, channels the survey knows, sectors the round's transactions,
+    invitations or answers know (any sector while it has none), firm strata among the
+    questionnaire's answers. Any bad row stores nothing; every bad row is reported with
+    its row number in the file (the header is row 1)."""
     header, rows = table_read(file_name, content)
     index, errors = _columns(header, ["unit", "count"])
     if errors:
@@ -71,25 +103,62 @@ def frame_upload(
     if len(rows) > MAX_ROWS:
         return Upload(0, [{"row": 1, "column": "", "message": _("Too many rows.")}])
     units = round_units(survey_round)
-    cells: dict[tuple[int, str, str], int] = {}
+    sectors = round_sectors(survey_round)
+    channels = set(Channel.values)
+    variables = round_variables(survey_round)
+    cells: dict[CellKey, int] = {}
     for number, row in enumerate(rows, start=2):
         value = {k: (row[i] if i < len(row) else "").strip() for k, i in index.items()}
+        if not any(value.values()):
+            continue  # a blank line in the file
+        problems: list[tuple[str, str]] = []
         unit = units.get(value.get("unit", ""))
         if unit is None:
-            errors.append(
-                {"row": number, "column": "unit", "message": _("Not a unit of this round.")}
-            )
+            problems.append(("unit", _("Not a unit of this round.")))
         count = _number(value.get("count", ""))
         if count is None or count != int(count):
-            errors.append(
-                {"row": number, "column": "count", "message": _("A whole number, 0 or more.")}
+            problems.append(("count", _("A whole number, 0 or more.")))
+        for column, size in LENGTHS.items():
+            if len(value.get(column, "")) > size:
+                problems.append((column, _("At most %(n)s characters.") % {"n": size}))
+        sector, channel = value.get("sector", ""), value.get("channel", "")
+        if sector and sectors and sector not in sectors and len(sector) <= LENGTHS["sector"]:
+            problems.append(
+                (
+                    "sector",
+                    _("Not a sector of this round's transactions or answers (%(known)s).")
+                    % {"known": ", ".join(sorted(sectors)[:20])},
+                )
             )
-        key = (unit or 0, value.get("sector", "")[:64], value.get("channel", "")[:16])
-        if unit is not None and key in cells:
-            errors.append(
-                {"row": number, "column": "unit", "message": _("This cell is listed twice.")}
+        if channel and channel not in channels:
+            problems.append(
+                (
+                    "channel",
+                    _("Not a channel (one of: %(channels)s).")
+                    % {"channels": ", ".join(sorted(channels))},
+                )
             )
-        if unit is not None and count is not None:
+        for column in FIRM_STRATA:
+            allowed = variables.get(column)
+            given = value.get(column, "")
+            if given and allowed is not None and given not in allowed:
+                problems.append(
+                    (
+                        column,
+                        _("Not an answer of %(variable)s (one of: %(answers)s).")
+                        % {"variable": column, "answers": ", ".join(sorted(allowed))},
+                    )
+                )
+        key: CellKey = (
+            unit or 0,
+            sector,
+            channel,
+            *(value.get(column, "") for column in FIRM_STRATA),
+        )  # type: ignore[assignment]
+        if not problems and key in cells:
+            problems.append(("unit", _("This cell is listed twice.")))
+        errors += [{"row": number, "column": c, "message": m} for c, m in problems]
+        if not problems and count is not None:
             cells[key] = int(count)
     if errors:
         return Upload(0, errors)
@@ -100,21 +169,31 @@ def frame_upload(
 def frame_from_transactions(*, survey_round: SurveyRound, actor: Any = None) -> int:
     """Store the frame as the round's registered transactions by unit × sector × channel."""
     survey_round.frame_cells.all().delete()
-    cells = {
-        (int(keys["unit"]), keys["sector"], keys["channel"]): int(count)
+    cells: dict[CellKey, int] = {
+        (int(keys["unit"]), keys["sector"], keys["channel"], "", "", ""): int(count)
         for keys, count in round_frame(survey_round)
     }
     return _frame_replace(survey_round, cells, FrameCell.Source.TRANSACTIONS, actor)
 
 
 def _frame_replace(
-    survey_round: SurveyRound, cells: dict[tuple[int, str, str], int], source: str, actor: Any
+    survey_round: SurveyRound, cells: dict[CellKey, int], source: str, actor: Any
 ) -> int:
     before = survey_round.frame_cells.count()
     survey_round.frame_cells.all().delete()
     FrameCell.objects.bulk_create(
-        FrameCell(round=survey_round, unit_id=u, sector=s, channel=c, count=count, source=source)
-        for (u, s, c), count in cells.items()
+        FrameCell(
+            round=survey_round,
+            unit_id=u,
+            sector=s,
+            channel=c,
+            firm_size=size,
+            firm_sector=firm_sector,
+            ownership=ownership,
+            count=count,
+            source=source,
+        )
+        for (u, s, c, size, firm_sector, ownership), count in cells.items()
     )
     audit_record(
         actor=actor,
@@ -158,9 +237,13 @@ def margins_upload(
         return Upload(0, errors)
     known = round_variables(survey_round)
     targets: dict[tuple[str, str], float] = {}
+    first_row: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         value = {k: (row[i] if i < len(row) else "").strip() for k, i in index.items()}
+        if not any(value.values()):
+            continue  # a blank line in the file
         variable, category = value.get("variable", ""), value.get("category", "")
+        first_row.setdefault(variable, number)
         parts, categories = variable.split("+"), category.split("+")
         unknown = [p for p in parts if p not in known]
         if not variable or unknown:
@@ -193,14 +276,19 @@ def margins_upload(
     for (variable, _category), target in targets.items():
         totals[variable] = totals.get(variable, 0.0) + target
     if not errors and len({round(t, 6) for t in totals.values()}) > 1:
-        errors.append(
+        # Reported on the first row of each variable that disagrees with the first one.
+        reference = round(next(iter(totals.values())), 6)
+        listed = ", ".join(f"{v} = {t:g}" for v, t in sorted(totals.items()))
+        errors += [
             {
-                "row": 1,
+                "row": first_row[variable],
                 "column": "target",
                 "message": _("The margins add up to different totals: %(totals)s")
-                % {"totals": ", ".join(f"{v} = {t:g}" for v, t in sorted(totals.items()))},
+                % {"totals": listed},
             }
-        )
+            for variable, total in totals.items()
+            if round(total, 6) != reference
+        ]
     if errors:
         return Upload(0, errors)
     before = survey_round.margins.count()

@@ -14,8 +14,16 @@ from django.utils.translation import gettext as _
 
 from analysis.compute import Computed, round_compute
 from analysis.extracts import extract_fingerprint, extract_refresh
-from analysis.fanout import CellStats, cell_stats, cell_stats_add, estimates_from_stats
+from analysis.fanout import (
+    CellStats,
+    cell_stats,
+    cell_stats_add,
+    estimates_from_stats,
+    rows_from_stats,
+)
 from analysis.loaders import (
+    RoundData,
+    round_eligible,
     round_frame,
     round_load,
     round_margins,
@@ -37,7 +45,7 @@ from org.permissions import subtree_ids
 from questionnaires.definition import scored_items
 
 # Part of every run's fingerprint: bump when the computation changes its numbers.
-CODE_VERSION = "analysis-2"
+CODE_VERSION = "analysis-3"
 # Stage → percent done when it starts.
 STAGES = {"extract": 0, "load": 40, "compute": 60, "store": 90}
 
@@ -84,6 +92,7 @@ def analysis_run_execute(self, run_id: int) -> int:
         scheme, spec = scheme_of(run.round), spec_of(run.round)
         data = round_load(run.round, variables_needed(scheme, spec))
         frame, margins = round_frame(run.round), round_margins(run.round)
+        eligible = round_eligible(run.round) if _counts_invitations(scheme) else []
         stages.enter("compute")
         computed = round_compute(
             data=data,
@@ -93,6 +102,7 @@ def analysis_run_execute(self, run_id: int) -> int:
             spec=spec,
             publication=publication_of(run.round),
             scope_id=run.round.scope_id,
+            eligible=eligible,
         )
         stages.enter("store")
     except WeightingError as error:
@@ -108,18 +118,35 @@ def analysis_run_execute(self, run_id: int) -> int:
         run=run,
         computed=computed,
         n_responses=len(data.leaf_unit),
-        inputs=run_inputs(data.fingerprint, frame, margins, scheme, spec, run.round),
+        inputs=run_inputs(
+            data.fingerprint, frame, margins, scheme, spec, run.round, eligible=eligible
+        ),
         store_started=stages.since,
     )
 
 
+def _counts_invitations(scheme: list[dict[str, Any]]) -> bool:
+    return any(
+        s.get("step") == "nonresponse" and s.get("counts", "invitations") == "invitations"
+        for s in scheme
+    )
+
+
 def run_inputs(
-    answers: str, frame: list, margins: dict, scheme: list, spec: dict, survey_round: Any
+    answers: str,
+    frame: list,
+    margins: dict,
+    scheme: list,
+    spec: dict,
+    survey_round: Any,
+    *,
+    eligible: list | None = None,
 ) -> dict[str, str]:
     """A hash of each input of a run: the answers read, frame, margins, scheme, spec,
-    publication rule and the code version. The same inputs give the same estimates; two
-    runs' inputs tell what changed between them."""
-    parts = {
+    publication rule and the code version (and the invitations issued, when the scheme
+    counts them). The same inputs give the same estimates; two runs' inputs tell what
+    changed between them."""
+    parts: dict[str, Any] = {
         "answers": answers,
         "frame": sorted([sorted(keys.items()), count] for keys, count in frame),
         "margins": margins,
@@ -128,6 +155,8 @@ def run_inputs(
         "publication": publication_of(survey_round),
         "code": CODE_VERSION,
     }
+    if eligible:
+        parts["invitations"] = sorted([sorted(keys.items()), count] for keys, count in eligible)
     return {
         name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[
             :16
@@ -157,23 +186,18 @@ def rounds_refresh() -> int:
 def fanout_plan(survey_round: Any) -> list[int] | None:
     """The extract chunks to reduce in parallel, or None for a single pass.
 
-    Parallel when the round uses the default design (cell weights by unit × sector,
-    element indices and the overall index by the unit tree) and its spec asks for it:
-    ``parallel`` "always", or "auto" (the default) with at least
-    ANALYSIS_PARALLEL_MIN_ROWS answers in two chunks or more.
+    Parallel when the spec asks for it — ``parallel`` "always", or "auto" (the default)
+    with at least ANALYSIS_PARALLEL_MIN_ROWS answers in two chunks or more — and the
+    round's statistics can be combined exactly: element indices and the overall index
+    with Taylor variance, under any weighting scheme (see fanout_variables).
     """
-    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    spec = spec_of(survey_round)
     mode = spec.get("parallel", "auto")
-    default_design = (
-        len(scheme) == 1
-        and scheme[0].get("step") == "cell_weights"
-        and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
-        and set(spec.get("statistics", [])) <= {"element_index", "overall"}
-        and not spec.get("profile_domains")
+    combinable = (
+        set(spec.get("statistics", [])) <= {"element_index", "overall"}
         and spec.get("variance", "taylor") == "taylor"
-        and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
     )
-    if mode == "never" or not default_design:
+    if mode == "never" or not combinable:
         return None
     chunks = list(
         ResponseExtract.objects.filter(version__in=round_versions(survey_round))
@@ -184,6 +208,29 @@ def fanout_plan(survey_round: Any) -> list[int] | None:
     if len(chunks) < 2 or (mode == "auto" and rows < settings.ANALYSIS_PARALLEL_MIN_ROWS):
         return None
     return [pk for pk, _rows in chunks]
+
+
+def fanout_variables(survey_round: Any) -> list[str] | None:
+    """None for the default design (cell weights by unit × sector, the unit tree, the
+    mean of the elements): its chunks keep statistics per (unit, sector) cell and the
+    combine step estimates from them directly. Any other scheme or domain: the chunks
+    keep statistics per *weighting cell* (unit × these variables — all the scheme, the
+    frame and the domains read), and the combine step rebuilds rows with the same
+    statistics and runs the single pass's code on them (analysis.fanout.rows_from_stats).
+    """
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    default_design = (
+        len(scheme) == 1
+        and scheme[0].get("step") == "cell_weights"
+        and sorted(scheme[0].get("by", [])) == ["sector", "unit"]
+        and not spec.get("profile_domains")
+        and (spec.get("overall") or {}).get("rule", "mean_of_elements") == "mean_of_elements"
+    )
+    if default_design:
+        return None
+    # sector first: the cell key is (unit, sector, *the rest)
+    names = [v for v in variables_needed(scheme, spec) if v not in ("unit", "sector")]
+    return ["sector", *names]
 
 
 def _components(survey_round: Any) -> tuple[list[str], list[int]]:
@@ -202,28 +249,37 @@ def _components(survey_round: Any) -> tuple[list[str], list[int]]:
 
 def fanout_dispatch(run: Any, chunk_ids: list[int], *, timings: dict[str, float]) -> None:
     components, elements = _components(run.round)
+    variables = fanout_variables(run.round)
     analysis_run_progress(
         run_id=run.pk, stage="compute", progress=STAGES["compute"], timings=timings
     )
-    header = group(run_chunk.s(run.pk, [pk], components, elements) for pk in chunk_ids)
-    callback = run_combine.s(run.pk, components, elements, timings).on_error(
+    header = group(run_chunk.s(run.pk, [pk], components, elements, variables) for pk in chunk_ids)
+    callback = run_combine.s(run.pk, components, elements, timings, variables).on_error(
         run_chunks_failed.s(run_id=run.pk)
     )
     chord(header)(callback)
 
 
 @shared_task(name="analysis.tasks.run_chunk", acks_late=True, ignore_result=False, time_limit=3600)
-def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements: list[int]):
-    """One share of a parallel run: its answers reduced to sufficient statistics (kept
-    per chunk and context, so a re-run only reads the chunks added since)."""
+def run_chunk(
+    run_id: int,
+    chunk_ids: list[int],
+    components: list[str],
+    elements: list[int],
+    variables: list[str] | None = None,
+):
+    """One share of a parallel run: its answers reduced to sufficient statistics per
+    cell — (unit, sector), or (unit, *variables) for a weighting scheme of its own —
+    kept per chunk and context, so a re-run only reads the chunks added since."""
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
-    context = chunk_context(run.round, components, elements)
+    names = variables or ["sector"]
+    context = chunk_context(run.round, components, elements, variables)
     parts = []
     for chunk_id in chunk_ids:
         kept = ChunkStatistics.objects.filter(chunk_id=chunk_id, context=context).first()
         if kept is None:
             data = round_load(
-                run.round, ["unit", "sector"], chunk_ids=[chunk_id], components=components
+                run.round, ["unit", *names], chunk_ids=[chunk_id], components=components
             )
             stats = cell_stats(
                 leaf_unit=data.leaf_unit,
@@ -231,6 +287,7 @@ def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements
                 satisfied=data.satisfied,
                 valid=data.valid,
                 elements=elements,
+                extra=[data.columns[v] for v in names[1:]],
             ).to_json()
             ChunkStatistics.objects.get_or_create(
                 chunk_id=chunk_id, context=context, defaults={"stats": stats}
@@ -241,10 +298,15 @@ def run_chunk(run_id: int, chunk_ids: list[int], components: list[str], elements
     return cell_stats_add(parts).to_json()
 
 
-def chunk_context(survey_round: Any, components: list[str], elements: list[int]) -> str:
+def chunk_context(
+    survey_round: Any,
+    components: list[str],
+    elements: list[int],
+    variables: list[str] | None = None,
+) -> str:
     """What a chunk's statistics depend on besides its answers."""
     units = sorted(subtree_ids([survey_round.scope_id]))
-    payload = [
+    payload: list[Any] = [
         components,
         elements,
         units,
@@ -252,6 +314,8 @@ def chunk_context(survey_round: Any, components: list[str], elements: list[int])
         survey_round.period_end.isoformat(),
         CODE_VERSION,
     ]
+    if variables:
+        payload.append(variables)
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -262,6 +326,7 @@ def run_combine(
     components: list[str],
     elements: list[int],
     timings: dict[str, float],
+    variables: list[str] | None = None,
 ) -> int:
     """Add the shares' statistics, estimate, store — as a single pass would."""
     run = AnalysisRun.objects.select_related("round").get(pk=run_id)
@@ -270,6 +335,8 @@ def run_combine(
     started = time.perf_counter()
     survey_round = run.round
     stats = cell_stats_add([CellStats.from_json(r) for r in results])
+    if variables:
+        return _combine_weighted(run, stats, components, variables, timings, len(results))
     frame = round_frame(survey_round)
     population: dict[tuple[int, str], float] = {}
     for keys, count in frame:
@@ -317,6 +384,71 @@ def run_combine(
     )
 
 
+def _combine_weighted(
+    run: Any,
+    stats: CellStats,
+    components: list[str],
+    variables: list[str],
+    timings: dict[str, float],
+    shares: int,
+) -> int:
+    """A scheme of its own: rows rebuilt from the weighting cells' statistics, then the
+    single pass's weighting and estimation on them (exact: fanout.rows_from_stats)."""
+    started = time.perf_counter()
+    survey_round = run.round
+    scheme, spec = scheme_of(survey_round), spec_of(survey_round)
+    frame, margins = round_frame(survey_round), round_margins(survey_round)
+    eligible = round_eligible(survey_round) if _counts_invitations(scheme) else []
+    unit, columns, satisfied, valid, answered, anyone = rows_from_stats(
+        stats=stats, variables=variables
+    )
+    answers = json.dumps(
+        {
+            "extracts": [extract_fingerprint(version=v) for v in round_versions(survey_round)],
+            "cells": stats.cells,
+            "n": stats.n.tolist(),
+        },
+        default=str,
+    )
+    data = RoundData(
+        components=components,
+        satisfied=satisfied,
+        valid=valid,
+        items=[],
+        values=np.zeros((len(unit), 0)),
+        item_satisfied=[],
+        leaf_unit=unit,
+        unit_parent=dict(AdministrativeUnit.objects.values_list("id", "parent_id")),
+        columns=columns,
+        fingerprint=answers,
+        answered=answered,
+        any_answered=anyone,
+    )
+    try:
+        computed = round_compute(
+            data=data,
+            frame=frame,
+            margins=margins,
+            scheme=scheme,
+            spec=spec,
+            publication=publication_of(survey_round),
+            scope_id=survey_round.scope_id,
+            eligible=eligible,
+        )
+    except WeightingError as error:
+        analysis_run_fail(run_id=run.pk, error=failure_reason(error))
+        return 0
+    run.timings = {**timings, "compute": round(time.perf_counter() - started, 3)}
+    computed.diagnostics["parallel_shares"] = shares
+    return analysis_run_store(
+        run=run,
+        computed=computed,
+        n_responses=len(unit),
+        inputs=run_inputs(answers, frame, margins, scheme, spec, survey_round, eligible=eligible),
+        store_started=time.perf_counter(),
+    )
+
+
 @shared_task(name="analysis.tasks.run_chunks_failed")
 def run_chunks_failed(*args: Any, run_id: int) -> None:
     """A share failed: the run fails with the reason (nothing was stored)."""
@@ -360,12 +492,20 @@ def failure_reason(error: BaseException) -> str:
                 "or take %(variable)s out of the weighting scheme."
             ),
             "unknown_variable": _("The weighting scheme names an unknown variable: %(variable)s."),
+            "nonresponse_no_counts": _(
+                "No %(source)s were counted for any of the %(classes)s nonresponse classes "
+                "(%(by)s): check the round's invitations or frame, or change the classes."
+            ),
             "frame_covers_no_cell": _(
                 "The frame covers none of the %(cells)s cells (%(by)s) that have answers: "
                 "check its unit and sector codes, or build it from the registered transactions."
             ),
         }
         if error.code in texts:
-            return texts[error.code] % error.params
+            params = dict(error.params)
+            if "source" in params:
+                sources = {"invitations": _("invitations"), "frame": _("frame counts")}
+                params["source"] = sources.get(params["source"], params["source"])
+            return texts[error.code] % params
         return _("The weighting scheme cannot be applied: %(reason)s") % {"reason": error}
     return repr(error)

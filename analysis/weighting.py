@@ -4,8 +4,21 @@ a weighted design. Pure numpy on top of analysis.estimators; no Django.
 Steps (each optional, in the order given):
 
 * ``cell_weights`` — base weight = frame count / respondents of the cell (``by``: some of
-  unit, sector, channel); the cells are the design's strata, with the frame counts as
-  fpc. Without it every respondent weighs 1 and the design is a simple random sample.
+  unit, sector, channel — or, for firm rounds, firm_size, firm_sector, ownership: the
+  DDCI design stratified by unit × size × sector × ownership); the cells are the
+  design's strata, with the frame counts N_h as fpc. Without it every respondent weighs
+  1 and the design is a simple random sample.
+* ``nonresponse`` — weighting classes (``by``: some of the cell variables). In class c
+  the respondents' weights are multiplied by f_c = E_c / W_c, where W_c is the
+  respondents' weight in the class before the step and E_c the class's *eligible
+  count*: with ``counts: "invitations"`` (the default) the invitations issued for the
+  round (its units and period: transaction links and firm invitations, not open links)
+  — then the step must come first, every invited case weighs 1, and f_c = invited /
+  responded is the inverse response rate; with ``counts: "frame"`` the round's frame
+  counts (transactions, or firms) in the class, so the class's weights add up to its
+  population. A class with no eligible count on record keeps its weights (f_c = 1,
+  reported). The variance treats the classes as post-strata (R ``postStratify`` to
+  E_c): exact for frame counts, the usual approximation for invitations.
 * ``poststratify`` — to one margin (a variable, or a combination ``"sex+age_group"``).
 * ``rake`` — to several margins (iterative proportional fitting to convergence).
 * ``calibrate`` — to several margins at once, ``method`` linear / raking / logit, with
@@ -19,7 +32,7 @@ combined variable ``"a+b"`` is its categories joined by ``+``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +50,7 @@ from analysis.estimators import (
 )
 from analysis.estimators.errors import EstimatorError
 
-CELL_VARIABLES = ("unit", "sector", "channel")
+CELL_VARIABLES = ("unit", "sector", "channel", "firm_size", "firm_sector", "ownership")
 DEFAULT_SCHEME: list[dict[str, Any]] = [{"step": "cell_weights", "by": ["unit", "sector"]}]
 QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 
@@ -56,11 +69,18 @@ class WeightingError(ValueError):
 
 @dataclass
 class Weighting:
-    """The weighted design and what the statistician reviews about the weights."""
+    """The weighted design and what the statistician reviews about the weights.
+
+    ``base_design`` is the sampling design before any adjustment (the cell weights'
+    strata and fpc, or a simple random sample); ``reweight`` applies the scheme's
+    adjustments again to other starting weights (n,) — what replicate variance does in
+    each replicate (R's rake / calibrate / postStratify of an svrep.design)."""
 
     design: Design
     base: np.ndarray
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    base_design: Design | None = None
+    reweight: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def final(self) -> np.ndarray:
@@ -92,68 +112,188 @@ def weights_compute(
     frame: Sequence[tuple[Mapping[str, Any], float]],
     margins: Mapping[str, Mapping[str, float]],
     steps: Sequence[Mapping[str, Any]],
+    eligible: Sequence[tuple[Mapping[str, Any], float]] = (),
 ) -> Weighting:
     """Apply ``steps`` to the respondents described by ``columns`` (name → (n,) values).
 
-    ``frame`` lists (cell keys {unit, sector, channel}, transactions) — a key left out
-    or empty counts for every value. Raises WeightingError with a readable reason.
+    ``frame`` lists (cell keys {unit, sector, channel, firm_size, …}, count);
+    ``eligible`` the invitations issued, by the same keys (for ``nonresponse``). Raises
+    WeightingError with a readable reason.
     """
     n = len(next(iter(columns.values()))) if columns else 0
-    design: Design | None = None
     base = np.ones(n)
     diagnostics: dict[str, Any] = {"steps": [], "margins": []}
-    trimmed = 0
+    steps = list(steps)
     try:
-        for number, step in enumerate(steps, start=1):
-            kind = step.get("step")
-            if kind == "cell_weights":
-                if design is not None:
-                    raise WeightingError("cell_weights must be the first step")
-                design, cells = _cell_weights(columns, frame, list(step.get("by", ["unit"])))
-                base = design.weights.copy()
-                diagnostics["cells"] = cells
-            else:
-                if design is None:
-                    design = make_design(weights=np.ones(n), n_rows=n, lonely_psu="remove")
-                if kind == "poststratify":
-                    variable = str(step["margin"])
-                    design = poststratify(
-                        design, variable_values(columns, variable), _targets(margins, variable)
-                    )
-                elif kind == "rake":
-                    pairs = [
-                        (variable_values(columns, v), _targets(margins, v)) for v in step["margins"]
-                    ]
-                    design = rake(design, pairs, max_iter=int(step.get("max_iter", 1000)))
-                elif kind == "calibrate":
-                    x, totals = _model_matrix(columns, margins, list(step["margins"]))
-                    bounds = step.get("bounds") or [-np.inf, np.inf]
-                    design = calibrate(
-                        design,
-                        x,
-                        totals,
-                        method=step.get("method", "linear"),
-                        bounds=(float(bounds[0]), float(bounds[1])),
-                    )
-                elif kind == "trim":
-                    before = design.weights
-                    scale = float(before.mean()) if step.get("relative", True) else 1.0
-                    low = float(step.get("lower", 0.0)) * scale
-                    high = float(step.get("upper", np.inf)) * scale
-                    design = trim_design(
-                        design, lower=low, upper=high, strict=bool(step.get("strict", False))
-                    )
-                    trimmed += int(np.count_nonzero((before < low) | (before > high)))
-                else:
-                    raise WeightingError(f"step {number}: unknown step {kind!r}")
+        if steps and steps[0].get("step") == "cell_weights":
+            design, cells = _cell_weights(columns, frame, list(steps[0].get("by", ["unit"])))
+            base = design.weights.copy()
+            diagnostics["cells"] = cells
+            diagnostics["steps"].append({"step": "cell_weights", "kish_deff": kish_deff(base)})
+            adjustments = steps[1:]
+        else:
+            design = make_design(weights=np.ones(n), n_rows=n, lonely_psu="remove")
+            adjustments = steps
+        base_design = design
+        prepared = _prepare(
+            adjustments, columns, frame, margins, eligible, offset=len(steps) - len(adjustments)
+        )
+        trimmed = 0
+        for kind, apply in prepared:
+            design, extra = apply(design, diagnostics)
+            trimmed += extra
             diagnostics["steps"].append({"step": kind, "kish_deff": kish_deff(design.weights)})
     except EstimatorError as error:
         raise WeightingError(str(error)) from error
-    if design is None:
-        design = make_design(weights=np.ones(n), n_rows=n, lonely_psu="remove")
+
+    def reweight(weights: np.ndarray) -> np.ndarray:
+        """The adjustments applied to other starting weights (one replicate)."""
+        out = base_design.with_weights(weights)
+        try:
+            for _kind, apply in prepared:
+                out, _extra = apply(out, None)
+        except EstimatorError as error:
+            raise WeightingError(f"in a replicate: {error}") from error
+        return out.weights
+
     diagnostics.update(_summary(base, design.weights, trimmed))
     diagnostics["margins"] = _margins_achieved(columns, margins, steps, design.weights)
-    return Weighting(design=design, base=base, diagnostics=diagnostics)
+    return Weighting(
+        design=design,
+        base=base,
+        diagnostics=diagnostics,
+        base_design=base_design,
+        reweight=reweight,
+    )
+
+
+Apply = Callable[[Design, "dict[str, Any] | None"], tuple[Design, int]]
+
+
+def _prepare(
+    steps: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, np.ndarray],
+    frame: Sequence[tuple[Mapping[str, Any], float]],
+    margins: Mapping[str, Mapping[str, float]],
+    eligible: Sequence[tuple[Mapping[str, Any], float]],
+    *,
+    offset: int,
+) -> list[tuple[str, Apply]]:
+    """Each adjustment step as a function design → (design, weights trimmed), its
+    respondent categories worked out once (replicates apply them again and again).
+    The function writes the step's diagnostics when given a dict to write to."""
+    prepared: list[tuple[str, Apply]] = []
+    for number, step in enumerate(steps, start=1 + offset):
+        kind = str(step.get("step"))
+        if kind == "cell_weights":
+            raise WeightingError("cell_weights must be the first step")
+        if kind == "nonresponse":
+            prepared.append((kind, _nonresponse(step, columns, frame, eligible, number)))
+        elif kind == "poststratify":
+            variable = str(step["margin"])
+            values, targets = variable_values(columns, variable), _targets(margins, variable)
+            prepared.append(
+                (kind, lambda d, _diag, v=values, t=targets: (poststratify(d, v, t), 0))
+            )
+        elif kind == "rake":
+            pairs = [(variable_values(columns, v), _targets(margins, v)) for v in step["margins"]]
+            iterations = int(step.get("max_iter", 1000))
+            prepared.append(
+                (kind, lambda d, _diag, p=pairs, i=iterations: (rake(d, p, max_iter=i), 0))
+            )
+        elif kind == "calibrate":
+            x, totals = _model_matrix(columns, margins, list(step["margins"]))
+            bounds = step.get("bounds") or [-np.inf, np.inf]
+            method = step.get("method", "linear")
+
+            def calibrated(d: Design, _diag: Any, x=x, totals=totals, method=method, b=bounds):
+                return calibrate(d, x, totals, method=method, bounds=(float(b[0]), float(b[1]))), 0
+
+            prepared.append((kind, calibrated))
+        elif kind == "trim":
+            prepared.append((kind, _trim(step)))
+        else:
+            raise WeightingError(f"step {number}: unknown step {kind!r}")
+    return prepared
+
+
+def _trim(step: Mapping[str, Any]) -> Apply:
+    def apply(design: Design, _diag: Any) -> tuple[Design, int]:
+        before = design.weights
+        scale = float(before.mean()) if step.get("relative", True) else 1.0
+        low = float(step.get("lower", 0.0)) * scale
+        high = float(step.get("upper", np.inf)) * scale
+        design = trim_design(design, lower=low, upper=high, strict=bool(step.get("strict", False)))
+        return design, int(np.count_nonzero((before < low) | (before > high)))
+
+    return apply
+
+
+def _nonresponse(
+    step: Mapping[str, Any],
+    columns: Mapping[str, np.ndarray],
+    frame: Sequence[tuple[Mapping[str, Any], float]],
+    eligible: Sequence[tuple[Mapping[str, Any], float]],
+    number: int,
+) -> Apply:
+    """Weighting-class adjustment f_c = E_c / W_c (module docstring), as a
+    post-stratification to E_c of the classes that have an eligible count."""
+    by = list(step.get("by") or ["unit"])
+    unknown = [v for v in by if v not in CELL_VARIABLES]
+    if unknown:
+        raise WeightingError(f"nonresponse: classes are made of {', '.join(CELL_VARIABLES)}")
+    source = str(step.get("counts", "invitations"))
+    if source == "invitations" and number != 1:
+        raise WeightingError(
+            "nonresponse with invitation counts must be the first step",
+            code="nonresponse_not_first",
+        )
+    counts: dict[str, float] = {}
+    for keys, count in frame if source == "frame" else eligible:
+        key = "+".join(str(keys.get(v, "") or "") for v in by)
+        counts[key] = counts.get(key, 0.0) + float(count)
+    classes = variable_values(columns, "+".join(by))
+    labels, code = np.unique(classes, return_inverse=True)
+    responded = np.bincount(code, minlength=len(labels)).astype(float)
+    known = np.array([counts.get(str(label), 0.0) > 0 for label in labels])
+    if len(labels) and not known.any():
+        raise WeightingError(
+            f"no {source} count for any of the {len(labels)} nonresponse classes "
+            f"({' × '.join(by)})",
+            code="nonresponse_no_counts",
+            params={"classes": len(labels), "by": " × ".join(by), "source": source},
+        )
+
+    def apply(design: Design, diag: dict[str, Any] | None) -> tuple[Design, int]:
+        held = np.bincount(code, weights=design.weights, minlength=len(labels))
+        # A class without an eligible count keeps its weight: its target is what it has.
+        # (Nor does a class a replicate left without weight: nobody to carry it.)
+        targets = {
+            str(label): counts[str(label)] if known[c] and held[c] > 0 else float(held[c])
+            for c, label in enumerate(labels)
+        }
+        adjusted = poststratify(design, classes, targets, partial=True)
+        if diag is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(held > 0, [targets[str(lb)] for lb in labels] / held, np.nan)
+            diag["nonresponse"] = {
+                "by": by,
+                "counts": source,
+                "classes": [
+                    {
+                        "class": str(label),
+                        "eligible": counts.get(str(label)),
+                        "respondents": int(responded[c]),
+                        "weight_before": float(held[c]),
+                        "factor": float(factor[c]),
+                    }
+                    for c, label in enumerate(labels)
+                ],
+                "without_counts": int(np.count_nonzero(~known)),
+            }
+        return adjusted, 0
+
+    return apply
 
 
 def _cell_weights(

@@ -7,7 +7,9 @@ PostgreSQL, beside the same server's ``/healthz`` rate measured in the same run.
 The script drops and re-creates its own database (``--database-url``, default
 ``postgres://postgres@127.0.0.1:5432/hailong_ingest``), migrates it, seeds a province
 with 20 communes, the published SIPAS questionnaire and an API key, then starts
-gunicorn (``--workers`` sync workers) and drives it with a bounded concurrent load
+gunicorn with the production settings (config/gunicorn.py: gthread, a worker per core
+and 4 threads each; ``--workers``/``--threads`` override them) and drives it with a
+bounded concurrent load
 (``--concurrency`` requests in flight) from aiohttp on one asyncio loop:
 
 * **healthz** — ``GET /healthz`` (one ``SELECT 1``): the floor of this server on this
@@ -23,7 +25,10 @@ is why the ratio to ``/healthz`` in the same run is what counts). Every phase is
 preceded by a short warm-up so that gunicorn's workers have imported and compiled what
 they need. Rate limits are set out of reach (the benchmark comes from one address).
 
-Prints a table: requests/s, items/s, p50/p99 latency (ms), errors, ratio to /healthz.
+Prints a table: requests/s, items/s, p50/p99 latency (ms), errors, ratio to /healthz,
+and the server's CPU time per request (gunicorn workers and PostgreSQL backends, read
+from /proc): on a machine shared with other work the rates swing with the load, the CPU
+a request costs does not, so the CPU-bound ratio to /healthz is printed too.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import argparse
 import asyncio
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -137,6 +143,12 @@ class Phase:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    adjacent: float = 0.0  # /healthz req/s measured right before and after this phase
+    web_cpu: float = 0.0  # CPU seconds the gunicorn workers spent in this phase
+    db_cpu: float = 0.0  # CPU seconds the PostgreSQL backends spent in this phase
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds * 1000 / len(self.latencies) if self.latencies else 0.0
 
     @property
     def requests_per_second(self) -> float:
@@ -195,6 +207,62 @@ async def run_phase(
     phase.seconds = time.perf_counter() - start
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each of ``pids`` has used so far (Linux /proc)."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    return used
+
+
+def _children(parent: int) -> set[int]:
+    pids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            pids.add(int(stat.parent.name))
+    return pids
+
+
+class CpuMeter:
+    """What one phase cost the server in CPU time, whatever else loads the machine: the
+    gunicorn workers' and the database's backends' CPU seconds before and after (a
+    backend that appears during the phase counts from zero). On a machine shared with
+    other work, requests/s swing with the load; CPU per request does not."""
+
+    def __init__(self, server_pid: int, database_url: str) -> None:
+        self.server_pid = server_pid
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.admin = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
+
+    def _backends(self) -> set[int]:
+        import psycopg
+
+        with psycopg.connect(self.admin, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def snapshot(self) -> tuple[dict[int, float], dict[int, float]]:
+        return _cpu(_children(self.server_pid)), _cpu(self._backends())
+
+    def charge(self, phase: Phase, before: tuple[dict[int, float], dict[int, float]]) -> None:
+        after = self.snapshot()
+        phase.web_cpu = sum(v - before[0].get(pid, 0.0) for pid, v in after[0].items())
+        phase.db_cpu = sum(v - before[1].get(pid, 0.0) for pid, v in after[1].items())
+
+
 def _transaction(external_id: str, index: int) -> dict[str, Any]:
     return {
         "external_id": external_id,
@@ -206,7 +274,9 @@ def _transaction(external_id: str, index: int) -> dict[str, Any]:
     }
 
 
-async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str, Any]) -> None:
+async def drive(
+    args: argparse.Namespace, base: str, key: str, answers: dict[str, Any], meter: CpuMeter
+) -> None:
     import aiohttp
 
     auth = {"Authorization": f"Api-Key {key}"}
@@ -214,10 +284,12 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=True)
     async with aiohttp.ClientSession(base, connector=connector) as session:
 
-        async def healthz(name: str) -> Phase:
+        async def healthz(name: str, n: int = 0) -> Phase:
             phase = Phase(name)
-            requests = [("GET", "/healthz", None, {})] * args.healthz
+            requests = [("GET", "/healthz", None, {})] * (n or args.healthz)
+            start = meter.snapshot()
             await run_phase(session, phase, requests, args.concurrency, {200})
+            meter.charge(phase, start)
             return phase
 
         def singles(prefix: str, n: int) -> list[tuple[str, str, Any, dict[str, str]]]:
@@ -259,12 +331,24 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
         ]
         await run_phase(session, Phase("warm"), submits, 8, {201})
 
+        async def next_to(phase: Phase) -> None:
+            """A short /healthz run next to a phase: the load on a shared machine drifts,
+            so each phase is also compared with the floor measured around it."""
+            burst = await healthz("adjacent", max(200, args.healthz // 4))
+            phase.adjacent += burst.requests_per_second / 2
+
         before = await healthz("healthz (before)")
         single = Phase("single registration")
+        await next_to(single)
+        start = meter.snapshot()
         await run_phase(session, single, singles(f"s{run}", args.singles), args.concurrency, {201})
+        meter.charge(single, start)
+        await next_to(single)
         batch = Phase("batch registration", items_per_request=args.batch_size)
         registered: list[Any] = []
         needed = -(-args.submissions // args.batch_size)
+        await next_to(batch)
+        start = meter.snapshot()
         await run_phase(
             session,
             batch,
@@ -273,6 +357,8 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
             {201},
             registered,
         )
+        meter.charge(batch, start)
+        await next_to(batch)
         tokens = [r["token"] for reply in registered if reply for r in reply["results"]]
         submit = Phase("submit (complete SIPAS)")
         requests = [
@@ -284,20 +370,26 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
             )
             for token in tokens[: args.submissions]
         ]
+        await next_to(submit)
+        start = meter.snapshot()
         await run_phase(session, submit, requests, args.concurrency, {201})
+        meter.charge(submit, start)
+        await next_to(submit)
         after = await healthz("healthz (after)")
 
     reference = (before.requests_per_second + after.requests_per_second) / 2
     print()
     print(
-        f"gunicorn {args.workers} workers × {args.threads} threads, concurrency {args.concurrency} "
+        f"gunicorn {args.workers} workers × {args.threads} threads, "
+        f"concurrency {args.concurrency} "
         f"(batches {args.batch_concurrency}), {os.cpu_count()} cores, "
         f"database {urlsplit(args.database_url).path.lstrip('/')}, "
         f"cache {'Redis' if args.redis_url else 'local memory'}"
     )
     header = (
         f"{'phase':<26}{'requests':>9}{'req/s':>9}{'items/s':>10}"
-        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'÷ healthz':>11}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'÷ healthz':>11}{'÷ adjacent':>12}"
+        f"{'web CPU ms':>12}{'db CPU ms':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -307,12 +399,28 @@ async def drive(args: argparse.Namespace, base: str, key: str, answers: dict[str
             f"{phase.name:<26}{len(phase.latencies):>9}{phase.requests_per_second:>9.0f}"
             f"{phase.items_per_second:>10.0f}{phase.percentile(0.5):>9.1f}"
             f"{phase.percentile(0.99):>9.1f}{phase.errors:>8}{ratio:>11.2f}"
+            f"{(phase.requests_per_second / phase.adjacent if phase.adjacent else 0):>12.2f}"
+            f"{phase.cpu_ms(phase.web_cpu):>12.2f}{phase.cpu_ms(phase.db_cpu):>11.2f}"
         )
         if phase.errors:
             print(f"{'':<26}statuses: {phase.statuses}")
     print(f"\n/healthz reference (mean of before and after): {reference:.0f} req/s")
+    # Server CPU per request (web + database), healthz over the phase: the rate the
+    # phase would reach beside healthz on a machine where the server is CPU-bound and
+    # nothing else runs — the ratio that the machine's other load cannot move.
+    health_cpu = sum(p.web_cpu + p.db_cpu for p in (before, after)) / max(
+        1, len(before.latencies) + len(after.latencies)
+    )
+    for phase in (single, batch, submit):
+        cost = (phase.web_cpu + phase.db_cpu) / max(1, len(phase.latencies))
+        if cost:
+            print(
+                f"{phase.name}: server CPU {cost * 1000:.2f} ms per request "
+                f"(healthz {health_cpu * 1000:.2f}) → CPU-bound ratio {health_cpu / cost:.2f}"
+            )
     print(
-        f"targets: submit ≥ 0.5 × healthz → {submit.items_per_second / reference:.2f}; "
+        f"targets: submit ≥ 0.5 × healthz → {submit.items_per_second / reference:.2f} "
+        f"(adjacent {submit.items_per_second / submit.adjacent:.2f}); "
         f"batch ≥ 5,000/s → {batch.items_per_second:.0f}; "
         f"single ≥ 500/s → {single.items_per_second:.0f}"
     )
@@ -325,9 +433,11 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="", help="cache for rate limits (default: none)")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (gthread when > 1)"
+        "--workers", type=int, default=0, help="gunicorn workers (default: config/gunicorn.py)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads per worker (default: config/gunicorn.py)"
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch-concurrency", type=int, default=4)
@@ -343,6 +453,10 @@ def main() -> None:
         return
 
     env = _env(args.database_url, args.redis_url)
+    # The production gunicorn settings decide what the options leave open.
+    production = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    args.workers = args.workers or production["workers"]
+    args.threads = args.threads or production["threads"]
     print(f"resetting {args.database_url} …", flush=True)
     database_reset(args.database_url)
     subprocess.run(
@@ -356,10 +470,14 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
+            # The production settings (docker compose uses the same file).
+            "-c",
+            str(ROOT / "config" / "gunicorn.py"),
             "config.wsgi",
             "--workers",
             str(args.workers),
-            *(["--threads", str(args.threads)] if args.threads > 1 else []),
+            "--threads",
+            str(args.threads),
             "--bind",
             f"127.0.0.1:{args.port}",
             "--log-level",
@@ -372,7 +490,8 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     try:
         _wait_ready(base)
-        asyncio.run(drive(args, base, seeded["key"], seeded["answers"]))
+        meter = CpuMeter(server.pid, args.database_url)
+        asyncio.run(drive(args, base, seeded["key"], seeded["answers"], meter))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

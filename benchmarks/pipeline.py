@@ -22,6 +22,12 @@ frame. Then, each phase in a fresh process so that its peak memory is its own:
   reads only the new answers, and only the new chunk's share reads answers (the others'
   sufficient statistics are kept).
 
+``--scheme rake`` weights by cell weights, then rakes to two margins (sex and sector):
+the shares keep statistics per weighting cell (unit × sector × channel × sex) and the
+combine step rebuilds rows from them and runs the single pass's weighting and
+estimation (analysis.fanout.rows_from_stats). ``--chunk-rows`` sets the extract's
+chunk size (one share per chunk; 250,000 by default).
+
 Prints seconds, the ratio to the floor, and peak RSS (MB).
 """
 
@@ -172,15 +178,37 @@ def phase_floor() -> dict:
     return {"seconds": time.perf_counter() - started, "mb_copied": size / 1e6}
 
 
-def phase_run(*, fresh: bool) -> dict:
+def phase_run(*, fresh: bool, scheme: str) -> dict:
     """What analysis.tasks.analysis_run_execute does, stage by stage: a round this large
     takes the parallel path (a chord of chunk tasks); here its shares run one after the
     other in this process, so "compute" is the serial sum of the workers' work."""
     from analysis.extracts import extract_refresh
-    from analysis.models import AnalysisRun, ResponseExtract, SurveyRound
-    from analysis.tasks import _components, fanout_plan, run_chunk, run_combine
+    from analysis.models import AnalysisRun, MarginTarget, ResponseExtract, SurveyRound
+    from analysis.tasks import _components, fanout_plan, fanout_variables, run_chunk, run_combine
+    from survey.models import Response
 
     survey_round = SurveyRound.objects.get(code=ROUND)
+    survey_round.estimation = {"parallel": "always"}
+    if scheme == "rake":
+        survey_round.weighting = [
+            {"step": "cell_weights", "by": ["unit", "sector"]},
+            {"step": "rake", "margins": ["sex", "sector"]},
+        ]
+        total = float(2 * Response.objects.count())
+        MarginTarget.objects.filter(round=survey_round).delete()
+        MarginTarget.objects.bulk_create(
+            [
+                MarginTarget(round=survey_round, variable="sex", category=c, target=total / 2)
+                for c in ("female", "male")
+            ]
+            + [
+                MarginTarget(round=survey_round, variable="sector", category=c, target=total / 3)
+                for c in ("land", "justice", "business")
+            ]
+        )
+    else:
+        survey_round.weighting = []
+    survey_round.save()
     if fresh:
         ResponseExtract.objects.all().delete()
     AnalysisRun.objects.filter(status__in=AnalysisRun.ACTIVE).update(status="failed")
@@ -193,12 +221,16 @@ def phase_run(*, fresh: bool) -> dict:
     if plan is None:
         raise SystemExit("the round did not take the parallel path: raise --responses")
     components, elements = _components(survey_round)
+    variables = fanout_variables(survey_round)
     mark = time.perf_counter()
-    shares = [run_chunk(run.pk, [chunk], components, elements) for chunk in plan]
+    shares = [run_chunk(run.pk, [chunk], components, elements, variables) for chunk in plan]
     times["compute"] = time.perf_counter() - mark
     times["load"] = times["extract"]  # shares read their own chunks inside "compute"
     mark = time.perf_counter()
-    rows = run_combine(shares, run.pk, components, elements, {})
+    rows = run_combine(shares, run.pk, components, elements, {}, variables)
+    run.refresh_from_db()
+    if run.status != "succeeded":
+        raise SystemExit(f"the run failed: {run.error}")
     times["store"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
     run.refresh_from_db()
@@ -236,6 +268,10 @@ def child(phase: str, args: argparse.Namespace) -> dict:
         str(args.units),
         "--new",
         str(args.new),
+        "--scheme",
+        args.scheme,
+        "--chunk-rows",
+        str(args.chunk_rows),
     ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
@@ -250,11 +286,16 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=200)
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--phase", choices=["setup", "floor", "full", "add", "incremental"])
+    parser.add_argument("--scheme", choices=["cells", "rake"], default="cells")
+    parser.add_argument("--chunk-rows", type=int, default=250_000)
     args = parser.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database of the benchmark's own")
     if args.phase:
         _django()
+        from analysis import extracts
+
+        extracts.CHUNK_ROWS = args.chunk_rows
         if args.phase == "setup":
             setup(args.responses, args.units)
             result: dict = {}
@@ -263,7 +304,7 @@ def main() -> None:
         elif args.phase == "add":
             result = phase_add(args.new, args.units)
         else:
-            result = phase_run(fresh=args.phase == "full")
+            result = phase_run(fresh=args.phase == "full", scheme=args.scheme)
         print(json.dumps({**result, "peak_mb": _peak_mb()}))
         return
 
@@ -274,8 +315,8 @@ def main() -> None:
     incremental = child("incremental", args)
     base = floor["seconds"]
     print(
-        f"\n{full['responses']:,} responses in the round; floor copied "
-        f"{floor['mb_copied']:.0f} MB\n"
+        f"\n{full['responses']:,} responses in the round ({args.scheme} scheme); floor "
+        f"copied {floor['mb_copied']:.0f} MB\n"
     )
     print("| step | seconds | × floor | peak MB |")
     print("|---|---|---|---|")

@@ -10,7 +10,7 @@ path names an object.
 from typing import Any
 
 from drf_spectacular import openapi
-from rest_framework.authentication import BasicAuthentication
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import AllowAny
 
 _ERROR_PROPERTIES = {
@@ -80,9 +80,15 @@ BAD_REQUEST = {"anyOf": [FIELD_ERRORS, ERROR]}
 INPUT_OR_DEFINITION_ERRORS = {"anyOf": [FIELD_ERRORS, DEFINITION_ERRORS, ERROR]}
 
 _DESCRIPTIONS = {
-    "401": "Not signed in, or an invalid API key.",
+    "400": "A bad `limit` or `offset` (field errors).",
+    "401": (
+        "Wrong credentials (HTTP Basic or API key), answered with the challenge of their "
+        "scheme in WWW-Authenticate; collection endpoints also ask anonymous callers for "
+        "an API key."
+    ),
     "403": "Not allowed (not signed in through a session, or missing a permission).",
     "404": "No such object.",
+    "415": "A body of a media type the operation does not read (or none given).",
     "429": "Too many failed sign-in attempts (HTTP Basic): locked out for a while.",
 }
 
@@ -90,15 +96,21 @@ _DESCRIPTIONS = {
 class AutoSchema(openapi.AutoSchema):
     def _default_errors(self) -> list[str]:
         codes = []
+        if self.method == "GET" and self._get_pagination_parameters():
+            codes.append("400")
         permissions = self.view.get_permissions()
         if not all(isinstance(p, AllowAny) for p in permissions):
             codes += ["401", "403"]
         authenticators = self.view.get_authenticators()
+        if any(not isinstance(a, SessionAuthentication) for a in authenticators):
+            codes.append("401")  # wrong Basic credentials or API key, even where optional
         if any(isinstance(a, BasicAuthentication) for a in authenticators):
             codes.append("429")
         if "{" in self.path:
             codes.append("404")
-        return codes
+        if self._get_request_body() is not None:
+            codes.append("415")  # a body of a type the operation does not parse
+        return list(dict.fromkeys(codes))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -106,7 +118,9 @@ class AutoSchema(openapi.AutoSchema):
             responses.setdefault(
                 code,
                 {
-                    "content": {"application/json": {"schema": ERROR}},
+                    "content": {
+                        "application/json": {"schema": FIELD_ERRORS if code == "400" else ERROR}
+                    },
                     "description": _DESCRIPTIONS[code],
                 },
             )

@@ -80,8 +80,19 @@ class LockoutBasicAuthentication(BasicAuthentication):
     """HTTP Basic that says "locked out" (429) instead of "wrong password" (401).
 
     Axes marks the DRF request, not the Django one its middleware looks at, so the
-    lockout is turned into its reply here.
+    lockout is turned into its reply here. Wrong credentials carry the Basic challenge,
+    which config.api.exception_handler answers with 401 whichever scheme the view
+    lists first (DRF would say 403 behind the session scheme).
     """
+
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed as error:
+            error.challenge = self.authenticate_header(request)  # type: ignore[attr-defined]
+            raise
 
     def authenticate_credentials(
         self, userid: str, password: str, request: Request | None = None

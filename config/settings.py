@@ -77,6 +77,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# A refused form (expired page, cookies blocked) explained in the visitor's language.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -200,7 +202,7 @@ REST_FRAMEWORK = {
         "config.security.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 500,
     "UNICODE_JSON": True,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -306,6 +308,11 @@ SURVEY_RATE_LIMITS = {
 }
 REPORTS_KEEP_DAYS = env.int("REPORTS_KEEP_DAYS", default=14)
 SURVEY_DUPLICATE_WINDOW_HOURS = env.int("SURVEY_DUPLICATE_WINDOW_HOURS", default=24)
+# Registration caches units, API keys, current versions and campaigns per process
+# (survey.lookups): a change is seen at once in the process that made it, within
+# CHECK seconds elsewhere when the cache is shared (Redis), within CACHE seconds anyway.
+SURVEY_LOOKUP_CACHE_SECONDS = env.float("SURVEY_LOOKUP_CACHE_SECONDS", default=30.0)
+SURVEY_LOOKUP_CHECK_SECONDS = env.float("SURVEY_LOOKUP_CHECK_SECONDS", default=1.0)
 # A counter kiosk drops a survey nobody touched for this long (the next citizen comes).
 SURVEY_KIOSK_IDLE_SECONDS = env.int("SURVEY_KIOSK_IDLE_SECONDS", default=90)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -36,3 +36,6 @@ urlpatterns = [
     path("", include("reform.urls")),
     path("", include("reports.urls")),
 ]
+
+handler400 = "config.views.bad_request"
+handler404 = "config.views.page_not_found"

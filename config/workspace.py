@@ -29,6 +29,13 @@ def workspace_sections(user: object) -> list[Section]:
                 reverse("questionnaires:list"),
             )
         )
+        sections.append(
+            Section(
+                _("Kiosk short forms"),
+                _("Choose the short form the counter kiosks of your units show."),
+                reverse("survey:kiosk-forms"),
+            )
+        )
     if has_capability(user, Capability.RAW_ANSWERS):
         sections.append(
             Section(

@@ -22,6 +22,7 @@ from config.openapi import FIELD_ERRORS
 from org.access import HasAnyRole
 from org.models import AuditEntry
 from org.selectors import audit_entries_filter
+from org.spreadsheets import spreadsheet_safe
 
 
 class AuditFilter(serializers.Serializer):
@@ -111,18 +112,19 @@ class AuditExport(APIView):
             ]
         )
         for entry in _entries(request).iterator(chunk_size=2000):
+            # Names, labels and reasons are typed by people: never run as formulas.
             writer.writerow(
                 [
                     timezone.localtime(entry.at).isoformat(),
-                    entry.actor_name,
+                    spreadsheet_safe(entry.actor_name),
                     entry.action,
                     entry.object_type,
-                    entry.object_id,
-                    entry.object_label,
+                    spreadsheet_safe(entry.object_id),
+                    spreadsheet_safe(entry.object_label),
                     entry.unit.code if entry.unit else "",
                     "" if entry.before is None else json.dumps(entry.before, ensure_ascii=False),
                     "" if entry.after is None else json.dumps(entry.after, ensure_ascii=False),
-                    entry.reason,
+                    spreadsheet_safe(entry.reason),
                 ]
             )
         reply = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -11,18 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from questionnaires.definition import QUESTION_TYPES, SATISFACTION_LABELS
 from questionnaires.models import Questionnaire
+from questionnaires.validation import TYPE_LABELS
 
-TYPE_LABELS = {
-    "single_choice": _("Single choice"),
-    "multiple_choice": _("Multiple choice"),
-    "rating": _("Rating scale"),
-    "matrix": _("Matrix (several items on one scale)"),
-    "yes_no": _("Yes / no"),
-    "number": _("Number"),
-    "date": _("Date"),
-    "text": _("Short text"),
-    "long_text": _("Long text"),
-    "nps": _("Recommendation score 0–10"),
+# Django's own message for a bad slug has no Vietnamese translation.
+CODE_ERRORS = {"invalid": _("Use only letters without accents, digits, _ and -.")}
+ITEM_CODE_ERRORS = {
+    "invalid": _("Start with a letter or _, then only letters without accents, digits or _.")
 }
 LINES_HELP = _("One per line: code | Vietnamese | English")
 
@@ -57,14 +51,14 @@ def _number(value: Any) -> int | float | None:
 
 
 class NewQuestionnaireForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64)
+    code = forms.SlugField(label=_("Code"), max_length=64, error_messages=CODE_ERRORS)
     title_vi = forms.CharField(label=_("Title (Vietnamese)"), max_length=300)
     title_en = forms.CharField(label=_("Title (English)"), max_length=300, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=Questionnaire.Kind.choices)
 
 
 class DuplicateForm(forms.Form):
-    code = forms.SlugField(label=_("Code of the copy"), max_length=64)
+    code = forms.SlugField(label=_("Code of the copy"), max_length=64, error_messages=CODE_ERRORS)
 
 
 class ImportForm(forms.Form):
@@ -148,7 +142,12 @@ class SettingsForm(forms.Form):
 
 
 class SectionForm(forms.Form):
-    code = forms.RegexField(label=_("Code"), regex=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", max_length=64)
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        max_length=64,
+        error_messages=ITEM_CODE_ERRORS,
+    )
     title_vi = forms.CharField(label=_("Title (Vietnamese)"), max_length=300)
     title_en = forms.CharField(label=_("Title (English)"), max_length=300, required=False)
     description_vi = forms.CharField(
@@ -201,6 +200,7 @@ class QuestionForm(forms.Form):
         label=_("Code"),
         regex=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
         max_length=64,
+        error_messages=ITEM_CODE_ERRORS,
         help_text=_("Stable: answers and analysis are keyed by it."),
     )
     type = forms.ChoiceField(label=_("Type"), choices=[(t, TYPE_LABELS[t]) for t in QUESTION_TYPES])

@@ -32,10 +32,14 @@ def export_xlsform(definition: Definition) -> tuple[bytes, list[Problem]]:
 def _read_json(content: bytes) -> ImportResult:
     try:
         definition = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return ImportResult(
-            None, [Problem("file", _("not valid JSON: %(error)s") % {"error": error})], "json"
-        )
+    except UnicodeDecodeError:
+        return ImportResult(None, [Problem("file", _("not UTF-8 text"))], "json")
+    except json.JSONDecodeError as error:
+        message = _("not valid JSON (line %(line)s, column %(column)s)") % {
+            "line": error.lineno,
+            "column": error.colno,
+        }
+        return ImportResult(None, [Problem("file", message)], "json")
     return ImportResult(definition, [], "json")
 
 
@@ -76,6 +80,14 @@ def import_path(path: Path | str) -> ImportResult:
     path = Path(path)
     try:
         content = path.read_bytes()
+    except FileNotFoundError:
+        return ImportResult(None, [Problem("file", _("no such file: %(path)s") % {"path": path})])
+    except IsADirectoryError:
+        message = _("%(path)s is a folder, not a file") % {"path": path}
+        return ImportResult(None, [Problem("file", message)])
+    except PermissionError:
+        message = _("%(path)s cannot be read: permission denied") % {"path": path}
+        return ImportResult(None, [Problem("file", message)])
     except OSError as error:
         return ImportResult(None, [Problem("file", str(error))])
     return import_bytes(content, path.name)

@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from questionnaires.definition import (
     CHOICE_TYPES,
+    QUESTION_TYPES,
     SCALE_TYPES,
     SCORABLE_TYPES,
     TEXT_TYPES,
@@ -31,10 +34,42 @@ from questionnaires.definition import (
 )
 from questionnaires.logic import ARITY, LogicError, parse
 
+# What designers see for a question type (the builder, problems): never the raw code.
+TYPE_LABELS: dict[str, Promise] = {
+    "single_choice": gettext_lazy("Single choice"),
+    "multiple_choice": gettext_lazy("Multiple choice"),
+    "rating": gettext_lazy("Rating scale"),
+    "matrix": gettext_lazy("Matrix (several items on one scale)"),
+    "yes_no": gettext_lazy("Yes / no"),
+    "number": gettext_lazy("Number"),
+    "date": gettext_lazy("Date"),
+    "text": gettext_lazy("Short text"),
+    "long_text": gettext_lazy("Long text"),
+    "nps": gettext_lazy("Recommendation score 0–10"),
+}
+assert set(TYPE_LABELS) == set(QUESTION_TYPES)
+
+
+def type_label(kind: Any) -> str:
+    """The question type in the active language; an unknown type as it was written."""
+    return str(TYPE_LABELS.get(kind, kind))
+
+
+def _quoted_type(kind: Any) -> str:
+    return f"“{type_label(kind)}”"
+
+
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "definition.schema.json"
 RESERVED = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 ERROR = "error"
 WARNING = "warning"
+# An XLSForm row left out of the import (questionnaires.xlsform.SKIPPED).
+SKIPPED = "skipped"
+SEVERITY_LABELS: dict[str, Promise] = {
+    ERROR: gettext_lazy("error"),
+    WARNING: gettext_lazy("warning"),
+    SKIPPED: gettext_lazy("skipped"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +84,18 @@ class Problem:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
-        place = f"{self.sheet} row {self.row}, " if self.row is not None else ""
-        return f"{place}{self.where}: {self.message}"
+        if self.row is not None:
+            return _("%(sheet)s row %(row)s, %(where)s: %(message)s") % {
+                "sheet": self.sheet,
+                "row": self.row,
+                "where": self.where,
+                "message": self.message,
+            }
+        return f"{self.where}: {self.message}"
+
+    @property
+    def severity_label(self) -> str:
+        return str(SEVERITY_LABELS.get(self.severity, self.severity))
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -88,6 +133,82 @@ def _where_in(definition: Any, path: list[Any]) -> str:
     return where
 
 
+_JSON_TYPES = {
+    "string": gettext_lazy("text"),
+    "integer": gettext_lazy("a whole number"),
+    "number": gettext_lazy("a number"),
+    "object": gettext_lazy("an object"),
+    "array": gettext_lazy("a list"),
+    "boolean": gettext_lazy("true or false"),
+    "null": gettext_lazy("null"),
+}
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's English message, said in the designer's language (the common cases;
+    a rarer one keeps jsonschema's wording)."""
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    if kind == "enum" and list(error.absolute_path)[-1:] == ["type"]:
+        return _("unknown question type %(value)s: use one of %(types)s") % {
+            "value": _json(instance),
+            "types": ", ".join(f"{type_label(t)} ({t})" for t in QUESTION_TYPES),
+        }
+    if kind == "enum":
+        return _("%(value)s is not one of %(allowed)s") % {
+            "value": _json(instance),
+            "allowed": ", ".join(_json(v) for v in value),
+        }
+    if kind == "required":
+        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
+        return _("%(name)s is required") % {"name": ", ".join(missing) or "?"}
+    if kind == "type":
+        expected = value if isinstance(value, list) else [value]
+        return _("%(value)s is not %(expected)s") % {
+            "value": _json(instance),
+            "expected": " / ".join(str(_JSON_TYPES.get(t, t)) for t in expected),
+        }
+    if kind == "additionalProperties":
+        known, patterns = (
+            error.schema.get("properties", {}),
+            error.schema.get("patternProperties", {}),
+        )
+        names = [
+            str(name)
+            for name in (instance if isinstance(instance, dict) else {})
+            if name not in known and not any(re.search(p, str(name)) for p in patterns)
+        ]
+        return _("unknown properties: %(names)s") % {"names": ", ".join(names)}
+    if kind == "pattern":
+        return _("%(value)s does not match the pattern %(pattern)s") % {
+            "value": _json(instance),
+            "pattern": value,
+        }
+    if kind in {"minimum", "exclusiveMinimum"}:
+        return _("%(value)s is below the minimum %(limit)s") % {"value": instance, "limit": value}
+    if kind in {"maximum", "exclusiveMaximum"}:
+        return _("%(value)s is above the maximum %(limit)s") % {"value": instance, "limit": value}
+    if kind == "minItems":
+        return _("needs at least %(n)s item(s)") % {"n": value}
+    if kind == "minLength":
+        return (
+            _("must not be empty")
+            if value == 1
+            else _("needs at least %(n)s characters") % {"n": value}
+        )
+    if kind == "maxLength":
+        return _("at most %(n)s characters") % {"n": value}
+    if kind == "uniqueItems":
+        return _("has items repeated")
+    if kind == "const":
+        return _("must be %(value)s") % {"value": _json(value)}
+    return str(error.message)
+
+
 def _schema_problems(definition: Any) -> list[Problem]:
     problems = []
     errors = sorted(_schema_validator().iter_errors(definition), key=lambda e: list(e.path))
@@ -97,7 +218,8 @@ def _schema_problems(definition: Any) -> list[Problem]:
         problems.append(
             Problem(
                 _where_in(definition, path),
-                _("%(path)s: %(message)s") % {"path": pointer or "/", "message": error.message},
+                _("%(path)s: %(message)s")
+                % {"path": pointer or "/", "message": _schema_message(error)},
             )
         )
     return problems
@@ -318,7 +440,9 @@ class _Checker:
             if not values <= {"yes", "no"}:
                 self.error(code, _("a yes/no question accepts only the values yes and no"))
         elif question.get("choices"):
-            self.warn(code, _("choices are ignored by a %(type)s question") % {"type": kind})
+            self.warn(
+                code, _("choices are ignored by a %(type)s question") % {"type": _quoted_type(kind)}
+            )
         if kind in {"rating", "matrix"}:
             self.scale(code, question, labels_required=True)
         elif kind == "nps":
@@ -327,7 +451,10 @@ class _Checker:
                 self.error(code, _("a recommendation score is always 0 to 10"))
             self.scale(code, {**question, "scale": {**scale, "min": 0, "max": 10}}, False)
         elif question.get("scale"):
-            self.warn(code, _("the scale is ignored by a %(type)s question") % {"type": kind})
+            self.warn(
+                code,
+                _("the scale is ignored by a %(type)s question") % {"type": _quoted_type(kind)},
+            )
         if kind == "matrix":
             items = question.get("items") or []
             if not items:
@@ -340,7 +467,9 @@ class _Checker:
                 if item.get("scoring"):
                     self.scoring(where, question, item["scoring"])
         elif question.get("items"):
-            self.warn(code, _("rows are ignored by a %(type)s question") % {"type": kind})
+            self.warn(
+                code, _("rows are ignored by a %(type)s question") % {"type": _quoted_type(kind)}
+            )
         self.validation(code, question)
         if question.get("scoring"):
             self.scoring(code, question, question["scoring"])
@@ -415,7 +544,7 @@ class _Checker:
                 self.warn(
                     code,
                     _("the rule %(rule)s does not apply to a %(type)s question")
-                    % {"rule": key, "type": kind},
+                    % {"rule": key, "type": _quoted_type(kind)},
                 )
         if kind == "number":
             low, high = rules.get("min"), rules.get("max")
@@ -464,7 +593,9 @@ class _Checker:
     def scoring(self, where: str, question: Question, scoring: dict[str, Any]) -> None:
         kind = question.get("type")
         if kind not in SCORABLE_TYPES:
-            self.error(where, _("a %(type)s question cannot feed an index") % {"type": kind})
+            self.error(
+                where, _("a %(type)s question cannot feed an index") % {"type": _quoted_type(kind)}
+            )
             return
         component = scoring.get("component")
         if self.components and component not in self.components:

@@ -32,7 +32,7 @@ from questionnaires.forms import (
 )
 from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.services import DefinitionInvalid
-from questionnaires.validation import ERROR, definition_problems
+from questionnaires.validation import ERROR, definition_problems, type_label
 
 # The builder shows the preview in an iframe of its own page; nobody else may frame it.
 FRAMED_BY_BUILDER = {"frame-ancestors": [SELF]}
@@ -164,6 +164,7 @@ def questionnaire_edit(request: HttpRequest, code: str) -> HttpResponse:
                 {
                     "code": q.get("code"),
                     "type": q.get("type"),
+                    "type_label": type_label(q.get("type")),
                     "label": label(q.get("label"), language),
                     "relevant": q.get("relevant", ""),
                     "required": q.get("required", False),
@@ -217,7 +218,7 @@ def questionnaire_settings(request: HttpRequest, code: str) -> HttpResponse:
             "form": form,
             "problems": problems,
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 
@@ -263,7 +264,7 @@ def section_edit(request: HttpRequest, code: str, section: str | None = None) ->
             "section": section,
             "problems": problems,
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 
@@ -333,7 +334,7 @@ def question_edit(
             "problems": problems,
             "earlier": _earlier_codes(definition, question, section),
         },
-        status=400 if problems else 200,
+        status=400 if problems or form.errors else 200,
     )
 
 

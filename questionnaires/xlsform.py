@@ -34,9 +34,8 @@ from questionnaires.definition import (
     scale_points,
 )
 from questionnaires.logic import NAME, LogicError, Node, parse, unparse
-from questionnaires.validation import ERROR, WARNING, Problem
+from questionnaires.validation import ERROR, SKIPPED, WARNING, Problem
 
-SKIPPED = "skipped"
 EXT = "hailong::"
 MAX_EMPTY_ROWS = 200
 

@@ -19,9 +19,13 @@ PRINT_CSS = "css/print.css"
 
 def render_pdf(template_name: str, context: Mapping[str, Any]) -> bytes:
     """The template rendered with ``context`` and printed to PDF bytes (A4)."""
+    return html_to_pdf(render_to_string(template_name, dict(context)))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """An HTML document printed to PDF bytes with our print stylesheet."""
     import weasyprint  # imported here: only workers building reports pay for it
 
-    html = render_to_string(template_name, dict(context))
     stylesheet = finders.find(PRINT_CSS)
     if not stylesheet:  # collected static files only (production without finders)
         stylesheet = str(Path(settings.STATIC_ROOT) / PRINT_CSS)

@@ -31,11 +31,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         client = api_client_authenticate(key)
         if client is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+            error = exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+            # 401 with this challenge (config.api), whichever scheme the view lists first.
+            error.challenge = self.authenticate_header(request)  # type: ignore[attr-defined]
+            raise error
         return AnonymousUser(), client
 
     def authenticate_header(self, request: Request) -> str:
-        return KEYWORD
+        return f'{KEYWORD} realm="api"'
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

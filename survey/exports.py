@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from openpyxl import Workbook
 
+from org.spreadsheets import spreadsheet_safe
 from questionnaires.definition import Definition
 from survey.layout import Column, answer_columns, cell_value, value_labels
 from survey.models import Response
@@ -81,19 +82,6 @@ def _records(
                 for c in columns
             ),
         ]
-
-
-# A cell that starts with one of these is run as a formula by Excel and LibreOffice
-# (=HYPERLINK(...) typed into a comment would become a live link): such text is
-# exported with a leading apostrophe, which spreadsheets show as plain text (OWASP).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """``value`` unless it is text a spreadsheet would evaluate; then quoted as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 class _Echo:

@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from org.models import AdministrativeUnit
+from org.spreadsheets import spreadsheet_safe
 from questionnaires.definition import Definition, label
 from questionnaires.models import QuestionnaireVersion
 from survey.answers import answers_clean, text_normalise
-from survey.exports import spreadsheet_safe
 from survey.layout import LIST_SEPARATOR, META_COLUMNS, Column, answer_columns, value_labels
 from survey.models import Channel, ImportBatch, Response, Source
 from survey.privacy import answers_hash
@@ -91,7 +91,12 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        try:
+            rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        except csv.Error as error:  # a cell over csv's 128 KiB limit: was a 500
+            raise ImportFileInvalid(
+                _("This is not a readable CSV file: a cell is too long or its quotes are broken.")
+            ) from error
     else:
         raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
     # NFC so labels typed with combining diacritics (macOS, some keyboards) still match;

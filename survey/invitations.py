@@ -115,7 +115,6 @@ def firms_upload(*, campaign: Campaign, file_name: str, content: bytes) -> FirmU
                 version=version,
                 unit_id=firm.unit_id,
                 sector=firm.sector,
-                channel="email",
                 expires_at=expires,
             )
             for firm in Firm.objects.filter(campaign=campaign, invitation__isnull=True)

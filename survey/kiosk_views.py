@@ -3,7 +3,7 @@ staff page that pairs a tablet to a counter."""
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,8 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from org.access import capability_required
 from org.models import AdministrativeUnit
 from org.permissions import Capability, units_in_scope
+from questionnaires.models import Questionnaire
 from survey.kiosks import (
     idle_seconds,
+    kiosk_form_choose,
+    kiosk_form_stop,
     kiosk_pair,
     kiosk_reset,
     kiosk_start,
@@ -20,6 +23,8 @@ from survey.kiosks import (
     kiosk_unpair,
 )
 from survey.models import Kiosk
+from survey.privacy import request_retry_after
+from survey.selectors import kiosk_design_scope, kiosk_forms_visible
 
 
 def _kiosk(device_token: str) -> Kiosk:
@@ -38,6 +43,13 @@ def _kiosk(device_token: str) -> Kiosk:
 def kiosk_begin(request: HttpRequest) -> HttpResponse:
     """GET: a button to turn this device into a kiosk; POST: the kiosk, with its code."""
     if request.method == "POST":
+        # Anyone may start a kiosk: counted as an open-link start, so a script cannot
+        # fill the table (and the million pairing codes) with unpaired kiosks.
+        wait = request_retry_after(request, "open")
+        if wait:
+            reply = render(request, "survey/closed.html", {"reason": "limited"}, status=429)
+            reply["Retry-After"] = str(wait)
+            return reply
         return redirect("survey:kiosk", device_token=kiosk_start().device_token)
     return render(request, "survey/kiosk_begin.html")
 
@@ -80,7 +92,7 @@ def kiosks_page(request: HttpRequest) -> HttpResponse:
         if request.POST.get("unpair"):
             kiosk = Kiosk.objects.filter(pk=request.POST["unpair"], unit__in=units).first()
             if kiosk is not None:
-                kiosk_unpair(kiosk)
+                kiosk_unpair(kiosk=kiosk, actor=request.user)
             return redirect("survey:kiosks")
         unit = units.filter(code=request.POST.get("unit", "")).first()
         if unit is None:
@@ -108,3 +120,57 @@ def kiosks_page(request: HttpRequest) -> HttpResponse:
         {"units": units, "paired": paired, "errors": errors, "posted": request.POST},
         status=400 if errors else 200,
     )
+
+
+@capability_required(Capability.DESIGN)
+@require_http_methods(["GET", "POST"])
+def kiosk_forms_page(request: HttpRequest) -> HttpResponse:
+    """The designer chooses the short form counter kiosks show, per unit of their scope
+    (kiosks under a unit show the form chosen for the nearest unit above them)."""
+    scope = kiosk_design_scope(user=request.user)
+    units = scope.filter(AdministrativeUnit.objects.order_by("code"), "pk")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if request.POST.get("stop"):
+            campaign = get_object_or_404(
+                kiosk_forms_visible(scope=scope), pk=_int(request.POST["stop"])
+            )
+            kiosk_form_stop(campaign=campaign, actor=request.user)
+            return redirect("survey:kiosk-forms")
+        unit = units.filter(code=request.POST.get("unit", "")).first()
+        questionnaire = Questionnaire.objects.filter(
+            code=request.POST.get("questionnaire", ""), versions__isnull=False
+        ).first()
+        if unit is None:
+            errors["unit"] = [_("Choose a unit.")]
+        if questionnaire is None:
+            errors["questionnaire"] = [_("Choose a published questionnaire.")]
+        if not errors:
+            try:
+                kiosk_form_choose(scope=unit, questionnaire=questionnaire, actor=request.user)
+            except ValidationError as error:
+                errors = error.message_dict
+            else:
+                return redirect("survey:kiosk-forms")
+    questionnaires = (
+        Questionnaire.objects.filter(versions__isnull=False).distinct().order_by("code")
+    )
+    return render(
+        request,
+        "survey/kiosk_forms.html",
+        {
+            "units": units,
+            "questionnaires": questionnaires,
+            "choices": kiosk_forms_visible(scope=scope),
+            "errors": errors,
+            "posted": request.POST,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None

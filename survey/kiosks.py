@@ -18,15 +18,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from org.models import AdministrativeUnit
-from questionnaires.models import QuestionnaireVersion
+from org.services import audit_record
+from questionnaires.models import Questionnaire, QuestionnaireVersion
 from questionnaires.selectors import version_current_lean
 from survey.models import Campaign, Invitation, Kiosk
 from survey.selectors import unit_ancestors
 
 PAIRING_MINUTES = 15
+# Audited actions (org.services.Action keeps strings: an app adds its own).
+KIOSK_PAIR = "kiosk.pair"
+KIOSK_UNPAIR = "kiosk.unpair"
+KIOSK_FORM = "kiosk.form"
 
 
 def _free_code() -> str:
@@ -61,21 +67,104 @@ def kiosk_pair(*, code: str, unit: AdministrativeUnit, counter: str, actor: Any 
         raise ValidationError({"code": _("No kiosk shows this code (it lasts 15 minutes).")})
     if not counter:
         raise ValidationError({"counter": _("Name the counter, e.g. 3.")})
-    Kiosk.objects.filter(unit=unit, counter=counter).update(unit=None, counter="", invitation=None)
+    for replaced in Kiosk.objects.select_for_update().filter(unit=unit, counter=counter):
+        kiosk_unpair(kiosk=replaced, actor=actor, reason=_("Replaced by another tablet."))
     kiosk.unit, kiosk.counter = unit, counter
     kiosk.pairing_code, kiosk.code_expires_at = "", None
-    kiosk.paired_at, kiosk.paired_by = timezone.now(), actor
+    kiosk.paired_at = timezone.now()
+    kiosk.paired_by = actor if getattr(actor, "is_authenticated", False) else None
     kiosk.full_clean(exclude=["unit", "paired_by", "invitation"])
     try:
         with transaction.atomic():
             kiosk.save()
     except IntegrityError:  # paired by someone else at the same moment
         raise ValidationError({"counter": _("This counter was just paired.")}) from None
+    audit_record(
+        actor=actor,
+        action=KIOSK_PAIR,
+        obj=kiosk,
+        after={"unit": unit.code, "counter": counter},
+        unit=unit,
+    )
     return kiosk
 
 
-def kiosk_unpair(kiosk: Kiosk) -> None:
+@transaction.atomic
+def kiosk_unpair(*, kiosk: Kiosk, actor: Any = None, reason: str = "") -> None:
+    """Take a tablet off its counter (it shows a new pairing code); audited."""
+    unit, counter = kiosk.unit, kiosk.counter
     Kiosk.objects.filter(pk=kiosk.pk).update(unit=None, counter="", invitation=None)
+    kiosk.unit, kiosk.counter, kiosk.invitation = None, "", None
+    audit_record(
+        actor=actor,
+        action=KIOSK_UNPAIR,
+        obj=kiosk,
+        before={"unit": unit.code if unit else None, "counter": counter},
+        reason=reason,
+        unit=unit,
+    )
+
+
+@transaction.atomic
+def kiosk_form_choose(
+    *, scope: AdministrativeUnit, questionnaire: Questionnaire, actor: Any = None
+) -> Campaign:
+    """The designer's choice: kiosks at ``scope`` and below show ``questionnaire`` (its
+    current published version); replaces the form chosen for that scope before. A
+    nearer scope's choice wins (kiosk_version)."""
+    if not questionnaire.versions.exists():
+        raise ValidationError({"questionnaire": _("Publish the questionnaire first.")})
+    campaign = (
+        Campaign.objects.select_for_update()
+        .filter(mode=Campaign.Mode.KIOSK, scope=scope)
+        .order_by("-is_active", "pk")
+        .first()
+    )
+    before = (
+        {"questionnaire": campaign.questionnaire.code, "active": campaign.is_active}
+        if campaign
+        else None
+    )
+    if campaign is None:
+        campaign = Campaign(code=_kiosk_campaign_code(scope), mode=Campaign.Mode.KIOSK, scope=scope)
+    campaign.name = _("Counter kiosks: %(unit)s") % {"unit": scope.name}
+    campaign.questionnaire, campaign.is_active = questionnaire, True
+    campaign.full_clean()
+    campaign.save()
+    audit_record(
+        actor=actor,
+        action=KIOSK_FORM,
+        obj=campaign,
+        before=before,
+        after={"questionnaire": questionnaire.code, "active": True, "scope": scope.code},
+        unit=scope,
+    )
+    return campaign
+
+
+@transaction.atomic
+def kiosk_form_stop(*, campaign: Campaign, actor: Any = None) -> None:
+    """Kiosks of this scope fall back to a wider scope's form, or to the transaction's
+    own questionnaire."""
+    Campaign.objects.filter(pk=campaign.pk).update(is_active=False)
+    audit_record(
+        actor=actor,
+        action=KIOSK_FORM,
+        obj=campaign,
+        before={"questionnaire": campaign.questionnaire.code, "active": True},
+        after={"questionnaire": campaign.questionnaire.code, "active": False},
+        unit=campaign.scope,
+    )
+    campaign.is_active = False
+
+
+def _kiosk_campaign_code(scope: AdministrativeUnit) -> str:
+    base = slugify(f"kiosk-{scope.code}")[:56] or "kiosk"
+    code, n = base, 1
+    while Campaign.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
 
 
 def kiosk_version(

@@ -14,13 +14,15 @@ from questionnaires.models import QuestionnaireVersion
 
 
 class Channel(models.TextChoices):
+    """How the public service was delivered: one vocabulary for the API, imports, the
+    SIPAS "channel" question and the weighting frame. How a respondent reached the
+    survey (a firm's e-mail, an open link) is the invitation's kind, not a channel: such
+    answers carry the channel they gave in the questionnaire, or none."""
+
     COUNTER = "counter", _("At the counter")
     ONLINE = "online", _("Fully online")
     PARTLY_ONLINE = "partly_online", _("Partly online")
     POSTAL = "postal", _("By post")
-    # Invitations that do not come from a transaction (business surveys).
-    EMAIL = "email", _("Email invitation")
-    WEB = "web", _("Open web link")
 
 
 class Source(models.TextChoices):
@@ -336,7 +338,7 @@ class Response(models.Model):
     )
     unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="responses")
     sector = models.CharField(_("sector"), max_length=64)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     answers = models.JSONField(_("answers"))
     submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
     # Sampling strata that do not come from the answers (firm size, ownership …).

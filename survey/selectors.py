@@ -6,8 +6,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from org.models import AdministrativeUnit
-from org.permissions import Capability, units_in_scope
+from org.models import AdministrativeUnit, Membership, Role
+from org.permissions import (
+    EVERYTHING,
+    NOTHING,
+    Capability,
+    Scope,
+    is_system_admin,
+    subtree_ids,
+    units_in_scope,
+)
 from survey.models import Campaign, ImportBatch, Invitation, Response
 
 
@@ -115,3 +123,26 @@ def responses_in_unit(rows: QuerySet[Response], *, unit_code: str) -> QuerySet[R
     """The responses of a unit and of every unit under it (none for an unknown code)."""
     root = AdministrativeUnit.objects.filter(code=unit_code).values_list("id", flat=True).first()
     return rows.filter(unit_id__in=unit_subtree_ids([root], unit_parents()) if root else [])
+
+
+def kiosk_design_scope(*, user: Any) -> Scope:
+    """Where a designer chooses the kiosks' short form: under the units of their designer
+    memberships (DESIGN itself is system-wide for questionnaires, but which form a unit's
+    counters show is that unit's business); a system administrator everywhere."""
+    if not getattr(user, "is_authenticated", False):
+        return NOTHING
+    if is_system_admin(user):
+        return EVERYTHING
+    roots = Membership.objects.filter(user=user, role=Role.DESIGNER).values_list(
+        "unit_id", flat=True
+    )
+    ids = subtree_ids(list(roots))
+    return Scope(everything=False, unit_ids=ids) if ids else NOTHING
+
+
+def kiosk_forms_visible(*, scope: Scope) -> QuerySet[Campaign]:
+    """The kiosk-form choices in a scope (a choice for everywhere: full scope only)."""
+    rows = Campaign.objects.filter(mode=Campaign.Mode.KIOSK).select_related(
+        "scope", "questionnaire"
+    )
+    return scope.filter(rows, "scope").order_by("scope__code", "-is_active")

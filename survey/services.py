@@ -1,7 +1,9 @@
 """Writes for collection: API clients, transactions (→ invitations), drafts, responses."""
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import logging
 import secrets
 from collections.abc import Sequence
@@ -20,8 +22,8 @@ from org.models import AdministrativeUnit
 from org.services import Action, audit_record
 from outbox.services import outbox_enqueue
 from questionnaires.definition import Definition, iter_questions
-from questionnaires.models import QuestionnaireVersion
-from questionnaires.selectors import version_current, version_current_lean
+from questionnaires.models import Questionnaire, QuestionnaireVersion
+from questionnaires.selectors import version_current
 from survey.answers import (
     CompiledDefinition,
     FieldErrors,
@@ -31,10 +33,17 @@ from survey.answers import (
     value_normalise,
 )
 from survey.kiosks import kiosk_campaigns, kiosk_show, kiosk_version, kiosks_for
+from survey.lookups import (
+    api_client_entry,
+    transaction_campaigns,
+    unit_parents_cached,
+    version_current_cached,
+)
 from survey.models import (
     ApiClient,
     Campaign,
     CampaignQuota,
+    Channel,
     Invitation,
     Kiosk,
     Response,
@@ -43,7 +52,7 @@ from survey.models import (
     Source,
 )
 from survey.privacy import answers_hash, duplicate_claim, duplicate_release, scrub_text
-from survey.selectors import campaign_for_unit, unit_ancestors, unit_parents, unit_subtree_ids
+from survey.selectors import campaign_for_unit, unit_ancestors, unit_subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -134,17 +143,27 @@ def api_client_authenticate(key: str) -> ApiClient | None:
     if not key.startswith("hl_") or "." not in key:
         return None
     prefix = key[3:].split(".", 1)[0]
-    client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
-    if client is None or not secrets.compare_digest(client.key_hash, _key_hash(key)):
+    entry = api_client_entry(prefix=prefix)  # cached per process (survey.lookups)
+    if entry is None or not secrets.compare_digest(entry.client.key_hash, _key_hash(key)):
         return None
+    client = entry.client
     now = timezone.now()
     if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=5):
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now  # the cached copy too: one UPDATE per 5 minutes
     return client
 
 
 def api_client_unit_ids(client: ApiClient, parents: dict[int, int | None]) -> set[int]:
-    return unit_subtree_ids(client.units.values_list("id", flat=True), parents)
+    return unit_subtree_ids(_client_roots(client), parents)
+
+
+def _client_roots(client: ApiClient) -> frozenset[int]:
+    """The units a key was given, from the per-process cache when it holds this key."""
+    entry = api_client_entry(prefix=client.key_prefix)
+    if entry is not None and entry.client.pk == client.pk:
+        return entry.unit_ids
+    return frozenset(client.units.values_list("id", flat=True))
 
 
 # --- transactions ------------------------------------------------------------------------
@@ -229,7 +248,7 @@ def _outside(
     items: Sequence[TransactionData], client: ApiClient, parents: dict[int, int | None]
 ) -> list[str]:
     """External ids of items whose unit is not in the client's units or below them."""
-    roots = set(client.units.values_list("id", flat=True))
+    roots = _client_roots(client)
     inside: dict[int, bool] = {}
     outside = []
     for item in items:
@@ -241,12 +260,11 @@ def _outside(
     return outside
 
 
-@transaction.atomic
 def _register(
     items: Sequence[TransactionData], client: ApiClient | None, *, look_first: bool
 ) -> list[Registration]:
     ids = [item.external_id for item in items]
-    parents = unit_parents()
+    parents = unit_parents_cached()
     outside = _outside(items, client, parents) if client else []
     if outside:
         raise TransactionConflict(outside)
@@ -283,7 +301,7 @@ def _register(
             continue
         code = item.questionnaire_code or settings.SURVEY_DEFAULT_QUESTIONNAIRE
         if code not in versions:
-            version = version_current_lean(questionnaire_code=code)
+            version = version_current_cached(questionnaire_code=code)
             if version is None:
                 raise ValidationError(
                     {"questionnaire": _("No published version of %(code)s.") % {"code": code}}
@@ -313,10 +331,7 @@ def _register(
         now = timezone.now()
         for record, _version in new.values():
             record.registered_at = now
-        # Without ignore_conflicts: PostgreSQL returns the new ids, and an id registered
-        # meanwhile raises IntegrityError (see transactions_register).
-        ServiceTransaction.objects.bulk_create([record for record, _version in new.values()])
-        campaigns = list(Campaign.objects.filter(mode=Campaign.Mode.TRANSACTION, is_active=True))
+        campaigns = transaction_campaigns()
         kiosks = _kiosks(items, new, parents)
         invitations = []
         for external_id, (record, version) in new.items():
@@ -343,9 +358,20 @@ def _register(
             )
             invitations.append(invitation)
             record.invitation = invitation
-        Invitation.objects.bulk_create(invitations)
-        for external_id, (kiosk, _version) in kiosks.items():
-            kiosk_show(kiosk, new[external_id][0].invitation)
+        records = [record for record, _version in new.values()]
+        # No ignore_conflicts: an id registered meanwhile raises IntegrityError, which
+        # undoes everything this call wrote (see transactions_register).
+        if connection.vendor == "postgresql" and not kiosks and not connection.in_atomic_block:
+            # One statement is one transaction in autocommit: no BEGIN, no COMMIT.
+            _insert_pairs(records, invitations)
+        else:
+            with transaction.atomic():
+                _insert_all(records)
+                for invitation in invitations:
+                    invitation.transaction_id = invitation.transaction.pk
+                _insert_all(invitations)
+                for external_id, (kiosk, _version) in kiosks.items():
+                    kiosk_show(kiosk, new[external_id][0].invitation)
         if not connection.features.can_return_rows_from_bulk_insert:
             # SQLite before 3.35 gives no ids back: read them (tests, the embedded demo).
             stored = _stored([eid for eid in new])
@@ -366,6 +392,104 @@ def _register(
             results.append(Registration(record, record.invitation, created=False))
         seen.add(item.external_id)
     return results
+
+
+@functools.cache
+def _insert_pairs_sql(rows: int) -> str:
+    """The statement of _insert_pairs, built once per process for one row (scalar
+    parameters, cheaper to send) and once for many (one array per column)."""
+    quote = connection.ops.quote_name
+    t_fields = [f for f in ServiceTransaction._meta.concrete_fields if not f.primary_key]
+    i_fields = _invitation_fields()
+    t_columns = ", ".join(quote(f.column) for f in t_fields)
+    i_columns = ", ".join(quote(f.column) for f in i_fields)
+    head = f"WITH t AS (INSERT INTO {quote(ServiceTransaction._meta.db_table)} ({t_columns}) "
+    tail = f"INSERT INTO {quote(Invitation._meta.db_table)} (transaction_id, {i_columns}) "
+    if rows == 1:
+        return (
+            f"{head}VALUES ({', '.join(['%s'] * len(t_fields))}) RETURNING id) {tail}"
+            f"SELECT t.id, {', '.join(['%s'] * len(i_fields))} FROM t "
+            f"RETURNING id, transaction_id, token"
+        )
+    names = ", ".join(f"c{n}" for n in range(len(i_fields)))
+    t_arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in t_fields)
+    i_arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in i_fields)
+    return (
+        f"{head}SELECT * FROM UNNEST({t_arrays}) RETURNING id, external_id) {tail}"
+        f"SELECT t.id, {names} FROM UNNEST(%s::varchar[], {i_arrays}) "
+        f"AS i(external_id, {names}) JOIN t ON t.external_id = i.external_id "
+        f"RETURNING id, transaction_id, token"
+    )
+
+
+@functools.cache
+def _invitation_fields() -> list[Any]:
+    return [
+        f
+        for f in Invitation._meta.concrete_fields
+        if not f.primary_key and f.attname != "transaction_id"
+    ]
+
+
+@functools.cache
+def _transaction_fields() -> list[Any]:
+    return [f for f in ServiceTransaction._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_pairs(records: list[ServiceTransaction], invitations: list[Invitation]) -> None:
+    """New transactions and their links in one statement (PostgreSQL): the transactions
+    inserted, their links joined to the new ids by external id."""
+    t_fields, i_fields = _transaction_fields(), _invitation_fields()
+    if len(records) == 1:
+        values: list[Any] = [getattr(records[0], f.attname) for f in t_fields]
+        values += [getattr(invitations[0], f.attname) for f in i_fields]
+    else:
+        values = [[getattr(r, f.attname) for r in records] for f in t_fields]
+        values.append([r.external_id for r in records])
+        values += [[getattr(i, f.attname) for i in invitations] for f in i_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_pairs_sql(1 if len(records) == 1 else 2), values)
+        returned = {token: (pk, transaction_id) for pk, transaction_id, token in cursor}
+    for record, invitation in zip(records, invitations, strict=True):
+        invitation.pk, record.pk = returned[invitation.token]
+        invitation.transaction_id = record.pk
+        for obj in (record, invitation):
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def _insert_all(objects: Sequence[Any]) -> None:
+    """Insert model instances of one model and give them their ids.
+
+    On PostgreSQL one ``INSERT … SELECT * FROM UNNEST(<one array per column>) RETURNING
+    id``: the statement bulk_create sends, without its per-value preparation, which cost
+    more than the insert itself for a batch of 1,000 (the values here are plain strings,
+    numbers and aware datetimes that psycopg adapts as they are). Elsewhere bulk_create.
+    Rows come back in the order of the arrays, as bulk_create relies on too.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
+        f"SELECT * FROM UNNEST({arrays}) RETURNING {model._meta.pk.column}"
+    )
+    for obj in objects:  # a related object saved after it was assigned: take its id
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    values = [[getattr(o, f.attname) for o in objects] for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def _kiosks(
@@ -475,7 +599,6 @@ def open_invitation_create(*, campaign: Campaign, unit: AdministrativeUnit) -> I
         campaign=campaign,
         version=version,
         unit=unit,
-        channel="web",
         expires_at=timezone.now() + dt.timedelta(days=campaign.token_ttl_days),
     )
 
@@ -526,6 +649,13 @@ def calculated_values(
     except Exception:  # a broken formula must not lose the citizen's answer
         logger.exception("calculated values failed")
         return {}
+
+
+def answered_channel(answers: dict[str, Any]) -> str:
+    """The service channel a respondent gave (SIPAS asks it), for links that do not come
+    from a transaction; "" when the questionnaire does not ask it."""
+    value = answers.get("channel")
+    return value if value in Channel.values else ""
 
 
 def version_compiled(version: QuestionnaireVersion) -> CompiledDefinition:
@@ -584,6 +714,14 @@ def response_submit_idempotent(
     has rolled back, so the rejected call wrote nothing.
     """
     try:
+        lean = _submit_lean(
+            token=token,
+            answers=answers,
+            source=source,
+            idempotency_key=idempotency_key,
+        )
+        if lean is not None:
+            return lean
         return _submit(
             token=token,
             answers=answers,
@@ -596,6 +734,164 @@ def response_submit_idempotent(
         if replay:
             return replay
         raise SurveyClosed("used") from None
+
+
+def _lean_sql() -> tuple[str, str]:
+    """The two statements of a lean submission, with this project's table names."""
+    invitation = Invitation._meta.db_table
+    version = QuestionnaireVersion._meta.db_table
+    questionnaire = QuestionnaireVersion._meta.get_field("questionnaire").related_model
+    unit = AdministrativeUnit._meta.db_table
+    read = (
+        f"SELECT i.id, i.kind, i.unit_id, u.code, i.sector, i.channel, i.expires_at, "
+        f"i.completed_at, i.started_at, v.id, v.number, v.content_hash, q.code "
+        f"FROM {invitation} i JOIN {version} v ON v.id = i.version_id "
+        f"JOIN {questionnaire._meta.db_table} q ON q.id = v.questionnaire_id "
+        f"LEFT JOIN {unit} u ON u.id = i.unit_id WHERE i.token = %s"
+    )
+    # One statement, so one transaction even in autocommit: the link is claimed (only if
+    # still open: a concurrent answer or expiry makes the claim return nothing) and the
+    # response inserted on the claim; a unique-constraint error undoes both.
+    write = (
+        f"WITH claimed AS (UPDATE {invitation} SET completed_at = %(now)s "
+        f"WHERE id = %(invitation)s AND completed_at IS NULL AND expires_at > %(now)s "
+        f"RETURNING id) "
+        f"INSERT INTO {Response._meta.db_table} (invitation_id, version_id, unit_id, sector, "
+        f"channel, answers, submitted_at, profile, calculated, source, idempotency_key, "
+        f"answers_hash) SELECT id, %(version)s, %(unit)s, %(sector)s, %(channel)s, "
+        f"%(answers)s::jsonb, %(now)s, '{{}}'::jsonb, %(calculated)s::jsonb, %(source)s, "
+        f"%(key)s, %(hash)s FROM claimed RETURNING id"
+    )
+    return read, write
+
+
+_LEAN_SQL: tuple[str, str] | None = None
+
+
+def _submit_lean(
+    *,
+    token: str,
+    answers: dict[str, Any],
+    source: str,
+    idempotency_key: str | None,
+) -> Submission | None:
+    """A transaction link's answer in two statements on PostgreSQL: read the link with
+    its version and unit, then claim it and insert the response in one statement.
+
+    The guarantees of _submit hold without a lock or an explicit transaction: the claim
+    re-checks, under the row lock the UPDATE takes, that the link is unanswered and
+    unexpired, so of two concurrent answers exactly one is stored; a failed insert
+    (Idempotency-Key or link already used) undoes the claim, and the caller sorts out
+    why. None: this link takes the full path (open or firm links, a saved draft to
+    delete, a link without a unit, an answered or expired link, SQLite) — nothing was
+    written.
+    """
+    global _LEAN_SQL
+    if connection.vendor != "postgresql":
+        return None
+    if _LEAN_SQL is None:
+        _LEAN_SQL = _lean_sql()
+    read, write = _LEAN_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(read, [token])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (
+        invitation_id,
+        kind,
+        unit_id,
+        unit_code,
+        sector,
+        channel,
+        expires_at,
+        completed_at,
+        started_at,
+        version_id,
+        number,
+        content_hash,
+        questionnaire_code,
+    ) = row
+    now = timezone.now()
+    if (
+        kind != Invitation.Kind.TRANSACTION
+        or unit_id is None
+        or started_at is not None
+        or completed_at is not None
+        or expires_at <= now
+    ):
+        return None
+    plan = definition_compiled(
+        content_hash,
+        lambda: QuestionnaireVersion.objects.values_list("definition", flat=True).get(
+            pk=version_id
+        ),
+    )
+    version = QuestionnaireVersion(id=version_id, number=number, content_hash=content_hash)
+    version.questionnaire = Questionnaire(code=questionnaire_code)
+    cleaned, errors = answers_clean(plan, answers)
+    if errors:
+        raise AnswersInvalid(errors)
+    cleaned = answers_scrub(plan, cleaned)
+    digest = answers_hash(cleaned)
+    calculated = calculated_values(plan, cleaned)
+    channel = channel or answered_channel(cleaned)
+    params = {
+        "now": now,
+        "invitation": invitation_id,
+        "version": version_id,
+        "unit": unit_id,
+        "sector": sector,
+        "channel": channel,
+        "answers": json.dumps(cleaned, ensure_ascii=False),
+        "calculated": json.dumps(calculated, ensure_ascii=False),
+        "source": source,
+        "key": idempotency_key or None,
+        "hash": digest,
+    }
+    if connection.in_atomic_block:
+        # Inside a caller's transaction a failed insert must not abort it: a savepoint.
+        # In autocommit (a request) the one statement is its own transaction.
+        with transaction.atomic():
+            stored = _lean_write(write, params)
+    else:
+        stored = _lean_write(write, params)
+    if stored is None:
+        return None  # answered or expired a moment ago: the full path says which
+    invitation = Invitation(
+        id=invitation_id,
+        token=token,
+        kind=kind,
+        version=version,
+        unit_id=unit_id,
+        sector=sector,
+        channel=channel,
+        expires_at=expires_at,
+        completed_at=now,
+    )
+    response = Response(
+        id=stored,
+        invitation=invitation,
+        version=version,
+        unit=AdministrativeUnit(id=unit_id, code=unit_code),
+        sector=sector,
+        channel=channel,
+        answers=cleaned,
+        calculated=calculated,
+        profile={},
+        submitted_at=now,
+        source=source,
+        idempotency_key=idempotency_key or None,
+        answers_hash=digest,
+    )
+    return Submission(response, replayed=False)
+
+
+def _lean_write(write: str, params: dict[str, Any]) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(write, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # What a submission reads of the link, its version and unit; the version's definition
@@ -708,7 +1004,7 @@ def _store(
         version=version,
         unit=unit,
         sector=sector,
-        channel=channel or "web",
+        channel=channel or answered_channel(cleaned),
         answers=cleaned,
         calculated=calculated_values(plan, cleaned),
         profile=profile,

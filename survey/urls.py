@@ -16,6 +16,7 @@ urlpatterns = [
     path("kiosk/<str:device_token>/state", kiosk_views.kiosk_state_view, name="kiosk-state"),
     path("kiosk/<str:device_token>/reset", kiosk_views.kiosk_reset_view, name="kiosk-reset"),
     path("survey/kiosks/", kiosk_views.kiosks_page, name="kiosks"),
+    path("survey/kiosk-forms/", kiosk_views.kiosk_forms_page, name="kiosk-forms"),
     path("survey/imports/", views.import_page, name="imports"),
     path(
         "survey/imports/template/<int:version_id>.xlsx",

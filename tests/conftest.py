@@ -202,3 +202,14 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lookups() -> Iterator[None]:
+    """Registration's per-process caches (survey.lookups) must not carry units, keys or
+    versions from one test's rolled-back data into the next."""
+    from survey.lookups import lookups_clear
+
+    lookups_clear()
+    yield
+    lookups_clear()

@@ -85,7 +85,7 @@ def test_schema_declares_the_api_key_and_basic_schemes(db):
     register = schema["paths"]["/api/v1/transactions/"]["post"]
     assert {"ApiKeyHeader": []} in register["security"]
     assert {"ApiKeyAuthorization": []} in register["security"]
-    assert set(register["responses"]) == {"200", "201", "400", "401", "403", "409", "429"}
+    assert set(register["responses"]) == {"200", "201", "400", "401", "403", "409", "415", "429"}
 
 
 def test_every_operation_is_documented_with_its_errors(db):

@@ -41,6 +41,7 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
             Role.SYSADMIN,
             [
                 ("Trình thiết kế bảng hỏi", True),
+                ("Biểu mẫu ngắn cho kiosk", True),
                 ("Nhập dữ liệu", True),
                 ("Đợt khảo sát và lượt phân tích", True),
                 ("Kết quả", True),
@@ -51,7 +52,12 @@ def test_anonymous_visitors_keep_the_public_home() -> None:
         ),
         (
             Role.DESIGNER,
-            [("Trình thiết kế bảng hỏi", True), ("Kết quả", True), ("Nhật ký kiểm toán", True)],
+            [
+                ("Trình thiết kế bảng hỏi", True),
+                ("Biểu mẫu ngắn cho kiosk", True),
+                ("Kết quả", True),
+                ("Nhật ký kiểm toán", True),
+            ],
         ),
         (
             Role.STATISTICIAN,

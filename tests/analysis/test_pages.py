@@ -180,3 +180,59 @@ def test_a_json_error_on_the_round_page_is_in_vietnamese_with_its_place(round_, 
     assert reply.status_code == 400
     assert "JSON không hợp lệ (dòng 1, cột 18): thiếu một tên đặt trong dấu nháy kép" in text
     assert "Expecting" not in text
+
+
+def test_the_scheme_form_takes_nonresponse_classes_and_shows_their_factors(round_, stat):
+    import json
+
+    page = f"/rounds/{round_.code}/"
+    saved = stat.post(
+        page,
+        {
+            "sample_plan": json.dumps({"method": "yamane", "margin_of_error": 0.05}),
+            "weighting": json.dumps([{"step": "nonresponse", "by": ["unit", "sector"]}]),
+            "estimation": json.dumps({"statistics": ["element_index"], "ci_method": "logit"}),
+            "publication": json.dumps({"min_n": 30}),
+        },
+    )
+    late = stat.post(
+        page,
+        {
+            "sample_plan": json.dumps({"method": "yamane"}),
+            "weighting": json.dumps(
+                [{"step": "cell_weights", "by": ["unit"]}, {"step": "nonresponse", "by": ["unit"]}]
+            ),
+            "estimation": json.dumps({"statistics": ["element_index"], "ci_method": "logit"}),
+            "publication": json.dumps({"min_n": 30}),
+        },
+    )
+    AnalysisRun.objects.create(
+        round=round_,
+        status="succeeded",
+        diagnostics={
+            "n": 6,
+            "kish_deff": 1.0,
+            "effective_n": 6.0,
+            "trimmed": 0,
+            "nonresponse": {
+                "by": ["unit", "sector"],
+                "counts": "invitations",
+                "classes": [
+                    {"class": "7+land", "eligible": 12.0, "respondents": 3, "factor": 4.0},
+                    {"class": "8+tax", "eligible": None, "respondents": 1, "factor": 1.0},
+                ],
+                "without_counts": 1,
+            },
+        },
+    )
+    shown = stat.get(page).content.decode()
+    round_.refresh_from_db()
+
+    assert saved.status_code == 302 and late.status_code == 400
+    assert (
+        "Bước điều chỉnh không trả lời theo số thư mời phải là bước đầu tiên"
+        in late.content.decode()
+    )
+    assert round_.weighting == [{"step": "nonresponse", "by": ["unit", "sector"]}]
+    assert "nonresponse-classes" in shown and "7+land" in shown and "4,000" in shown
+    assert "không có số liệu" in shown

@@ -6,10 +6,10 @@ import contextlib
 
 import pytest
 
-from analysis.models import AnalysisRun
+from analysis.models import AnalysisRun, FrameCell
 from analysis.tasks import analysis_run_execute
 from analysis.weighting import WeightingError
-from org.models import Role
+from org.models import AdministrativeUnit, Role
 from tests.analysis.test_round_instrument import _answers, _file, _run
 from tests.factories import province_with_communes, signed_in, sipas_version, survey_round
 
@@ -58,13 +58,27 @@ def test_a_rake_on_a_margin_never_uploaded_fails_with_a_readable_reason(round_, 
     assert not [r for r in caplog.records if r.exc_info]
 
 
+def _frame(round_, cells):
+    units = {u.code: u for u in AdministrativeUnit.objects.all()}
+    for code, sector, count in cells:
+        FrameCell.objects.create(
+            round=round_, unit=units[code], sector=sector, count=count, source="upload"
+        )
+
+
 def test_a_frame_that_matches_no_answered_cell_fails_the_run(round_, stat):
     _answers(round_, [("X1", "land", "female", "35-44", 5), ("X2", "land", "male", "18-24", 4)])
-    stored = stat.post(
+    refused = stat.post(
         f"/api/v1/rounds/{round_.code}/frame/",
         {"file": _file("f.csv", "unit,sector,count\nX1,tu-phap,100\nX2,tu-phap,60\n")},
     )
-    assert stored.status_code == 201, stored.content
+    # an upload's sectors are checked now; a frame stored before that still fails the run
+    assert refused.status_code == 400
+    assert [(e["row"], e["column"]) for e in refused.json()["errors"]] == [
+        (2, "sector"),
+        (3, "sector"),
+    ]
+    _frame(round_, [("X1", "tu-phap", 100), ("X2", "tu-phap", 60)])
 
     with pytest.raises(WeightingError, match="covers none"):
         _run(round_)
@@ -78,9 +92,6 @@ def test_a_frame_that_matches_no_answered_cell_fails_the_run(round_, stat):
 
 def test_a_frame_that_matches_some_cells_still_runs(round_, stat):
     _answers(round_, [("X1", "land", "female", "35-44", 5), ("X2", "land", "male", "18-24", 4)])
-    stat.post(
-        f"/api/v1/rounds/{round_.code}/frame/",
-        {"file": _file("f.csv", "unit,sector,count\nX1,land,100\nX2,tu-phap,60\n")},
-    )
+    _frame(round_, [("X1", "land", 100), ("X2", "tu-phap", 60)])
 
     assert _run(round_).diagnostics["cells"]["without_frame"] == 1

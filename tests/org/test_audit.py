@@ -276,3 +276,22 @@ def test_the_csv_export_is_utf8_with_a_bom_and_scoped(province, x1, x2) -> None:
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:3] == ["Thời điểm", "Người thực hiện", "Thao tác"]
     assert [(r[1], r[6], r[8]) for r in rows[1:]] == [("a", "X1", '{"tên": "Xã X1"}')]
+
+
+def test_the_csv_export_never_hands_a_formula_to_a_spreadsheet(province, x1) -> None:
+    # QA: names and reasons are typed by people; "=HYPERLINK(…)" became a live link in
+    # the administrator's spreadsheet.
+    audit_record(
+        actor="=cmd|' /C calc'!A0",
+        action="run.start",
+        obj=x1,
+        unit=x1,
+        reason='=HYPERLINK("http://evil.example","bấm vào đây")',
+    )
+    admin = signed_in("root", Role.SYSADMIN, province)
+
+    text = admin.get("/api/v1/audit/export.csv").content.decode("utf-8")
+
+    row = list(csv.reader(io.StringIO(text[1:])))[1]
+    assert row[1] == "'=cmd|' /C calc'!A0"
+    assert row[9] == '\'=HYPERLINK("http://evil.example","bấm vào đây")'

@@ -130,7 +130,7 @@ def test_scoring_checks_component_and_satisfied_answers() -> None:
 def test_text_cannot_feed_an_index() -> None:
     definition = small()
     question(definition, "note")["scoring"] = {"component": "c.service"}
-    assert errors(definition) == ["note: a long_text question cannot feed an index"]
+    assert errors(definition) == ["note: a “Long text” question cannot feed an index"]
 
 
 def test_missing_vietnamese_label_and_bad_pattern() -> None:
@@ -158,8 +158,11 @@ def test_structure_errors_come_from_the_schema_with_the_place() -> None:
     del question(definition, "channel")["label"]
     found = errors(definition)
     assert len(found) == 2
-    assert found[0].startswith("q1: sections/0/questions/0/type: 'slider' is not one of")
-    assert found[1] == "channel: sections/0/questions/2: 'label' is a required property"
+    assert found[0].startswith(
+        'q1: sections/0/questions/0/type: unknown question type "slider": use one of '
+        "Single choice (single_choice), Multiple choice (multiple_choice), "
+    )
+    assert found[1] == "channel: sections/0/questions/2: label is required"
 
 
 def test_reserved_words_and_bad_codes() -> None:

@@ -89,3 +89,34 @@ def test_once_both_are_fixed_the_file_imports() -> None:
     assert result.ok, result.problems
     codes = [q["code"] for s in result.definition["sections"] for q in s["questions"]]
     assert codes == ["q1", "q2"]
+
+
+def test_a_real_form_with_both_problems_gets_both_in_one_report() -> None:
+    # Given the real UCL field form (two languages, groups, skip rules), with a question
+    # on a list that does not exist and another that reuses an earlier name
+    from openpyxl import load_workbook
+
+    from tests.questionnaires.test_transfer import _shared_or_copy
+
+    workbook = load_workbook(_shared_or_copy("UCL_Biomass_Plot_Form.xlsx"))
+    sheet = workbook["survey"]
+    header = [cell.value for cell in sheet[1]]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]]
+    labels = [i for i, h in enumerate(header) if h and str(h).startswith("label")]
+    for kind, name in (("select_one no_such_list", "broken_choice"), ("text", names[2])):
+        row = [None] * len(header)
+        row[0], row[1] = kind, name
+        for i in labels:
+            row[i] = "x"
+        sheet.append(row)
+    last = sheet.max_row
+    out = io.BytesIO()
+    workbook.save(out)
+
+    errors = _errors(out.getvalue())
+
+    # Then one import names both rows (and the form's own problems are only warnings)
+    assert errors == [
+        (last - 1, "broken_choice", "the choice list no_such_list does not exist"),
+        (last, names[2], f"the name {names[2]} is already used on row 4"),
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 import pypdfium2
 import pytest
 from django.core.exceptions import ValidationError
+from django.template import Context, Engine
 from django.utils import timezone
 
 from org.models import AdministrativeUnit, Membership, Role
@@ -16,7 +17,7 @@ from org.permissions import Capability, may
 from reports import registry
 from reports.charts import bar_chart
 from reports.models import ReportJob
-from reports.pdf import render_pdf
+from reports.pdf import html_to_pdf
 from reports.services import report_build, reports_purge
 from tests.factories import member, province_with_communes
 
@@ -31,10 +32,12 @@ def _build(params: Mapping[str, Any], progress: registry.Progress) -> registry.R
     chart = bar_chart(
         title="Chỉ số hài lòng", labels=["Xã X1", "Xã X2"], values=[81.2, 77.5], unit="%"
     )
-    pdf = render_pdf(
-        "reports/test_report.html",
-        {"title": f"Báo cáo {unit.name}", "chart": chart, "generated_at": timezone.now()},
+    template = Engine.get_default().from_string(
+        '{% extends "reports/pdf_base.html" %}{% load charts %}'
+        "{% block body %}<h2>Bảng kết quả</h2>{% chart chart %}{% endblock %}"
     )
+    context = {"title": f"Báo cáo {unit.name}", "chart": chart, "generated_at": timezone.now()}
+    pdf = html_to_pdf(template.render(Context(context)))
     return registry.ReportFile("bao-cao.pdf", pdf, "application/pdf")
 
 
@@ -48,21 +51,6 @@ def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def test_kind(settings: Any, tmp_path: Any) -> Iterator[None]:
     settings.MEDIA_ROOT = str(tmp_path)
-    # Assigned, not appended in place: the change signal rebuilds the template engines
-    # (an engine made by an earlier test keeps its own copy of the directories).
-    settings.TEMPLATES = [
-        {
-            **settings.TEMPLATES[0],
-            "DIRS": [*settings.TEMPLATES[0]["DIRS"], str(tmp_path / "templates")],
-        },
-        *settings.TEMPLATES[1:],
-    ]
-    (tmp_path / "templates" / "reports").mkdir(parents=True)
-    (tmp_path / "templates" / "reports" / "test_report.html").write_text(
-        '{% extends "reports/pdf_base.html" %}{% load charts %}'
-        "{% block body %}<h2>Bảng kết quả</h2>{% chart chart %}{% endblock %}",
-        encoding="utf-8",
-    )
     kind = registry.register(
         registry.ReportKind(
             name="test-unit",

@@ -176,3 +176,26 @@ def test_csv_with_nul_and_decomposed_labels_imports_clean(version, province):
     assert batch.report == []
     assert Response.objects.get().answers["comment"] == "Tốt"
     assert Response.objects.get().answers["sex"] == "female"
+
+
+def test_a_csv_cell_over_the_csv_limit_is_a_400_not_a_500(version, province):
+    # QA: a 200,000-character cell raised csv.Error ("field larger than field limit"),
+    # a server error on the imports page and API.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from org.models import Role
+    from tests.factories import signed_in
+
+    staff = signed_in("stat", Role.STATISTICIAN, province)
+    content = _csv([_row("P-1", o1="x" * 200_000)])
+    upload = SimpleUploadedFile("a.csv", content, "text/csv")
+
+    reply = staff.post(
+        "/survey/imports/",
+        {"version": version.pk, "file": upload, "mode": "good", "_action": "import"},
+    )
+
+    assert reply.status_code == 400
+    assert "This is not a readable CSV file: a cell is too long" in reply.content.decode()
+    assert Response.objects.count() == 0
+    assert not ImportBatch.objects.exists()

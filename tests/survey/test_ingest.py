@@ -6,11 +6,15 @@ import threading
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from org.models import AdministrativeUnit
 from questionnaires.services import library_definition, questionnaire_publish
-from survey.models import Invitation, Response, ServiceTransaction
+from survey.lookups import GENERATION_KEY
+from survey.models import ApiClient, Invitation, Response, ServiceTransaction
 from survey.services import (
     TransactionConflict,
     TransactionData,
@@ -48,22 +52,43 @@ def _item(external_id: str, unit: Any) -> dict[str, str]:
     }
 
 
-def test_a_submission_takes_five_statements(version, x1, django_assert_num_queries):
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_takes_two_statements_on_postgresql(version, x1, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("the two-statement path is PostgreSQL's (set DATABASE_URL)")
     # Given a process that has already seen this version (its definition is compiled)
     _submit(register(x1, "warm").invitation.token, answers(), key="warm")
     token = register(x1).invitation.token
 
-    # When an answer is submitted with an Idempotency-Key: the transaction (savepoint
-    # here, inside the test's transaction), the locked link with its version and unit,
-    # the insert, the link marked used.
-    with django_assert_num_queries(5):
+    # When an answer is submitted with an Idempotency-Key, in autocommit as a request
+    # is: the link read with its version and unit, then one statement that claims the
+    # link and inserts the response (no BEGIN, no lock, no COMMIT round trip).
+    with django_assert_num_queries(2) as captured:
         reply = _submit(token, answers(5), key="k-1")
 
     # Then it is stored, and the reply names questionnaire, version and unit
+    assert captured.captured_queries[1]["sql"].startswith("WITH claimed AS (UPDATE")
     assert reply.status_code == 201
     assert reply.json()["questionnaire"] == "sipas" and reply.json()["unit"] == "X1"
+    stored = Response.objects.get(invitation__token=token)
+    assert reply.json()["id"] == stored.pk
+    assert stored.answers["a1"] == 5 and stored.idempotency_key == "k-1"
+    assert Invitation.objects.get(token=token).completed_at == stored.submitted_at
+
+
+def test_a_submission_takes_five_statements_on_sqlite(version, x1, django_assert_num_queries):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's path (PostgreSQL takes two statements)")
+    _submit(register(x1, "warm").invitation.token, answers(), key="warm")
+    token = register(x1).invitation.token
+
+    # the savepoint (inside the test's transaction), the locked link with its version and
+    # unit, the insert, the link marked used, the release.
+    with django_assert_num_queries(5):
+        reply = _submit(token, answers(5), key="k-1")
+
+    assert reply.status_code == 201
     assert Response.objects.get(invitation__token=token).answers["a1"] == 5
-    assert Invitation.objects.get(token=token).completed_at is not None
 
 
 def test_a_retry_replays_and_another_links_key_changes_nothing(version, x1):
@@ -115,12 +140,13 @@ def test_registration_statements_do_not_grow_with_the_batch(
     # 40: SQLite splits an INSERT above 999 parameters (PostgreSQL sends 1,000 rows in one).
     batch = {"transactions": [_item(f"B-{i}", (x1, x2)[i % 2]) for i in range(40)]}
 
-    # the key, the batch's units, the transaction, the unit tree, the key's units, the
-    # current version, INSERT, campaigns, INSERT, end (new ids: no look for known ones).
-    with django_assert_num_queries(10):
+    # The key, the units, the unit tree, the current version and the campaigns come from
+    # the per-process cache (survey.lookups): the transaction (a savepoint here), INSERT
+    # of the transactions, INSERT of their links, end — new ids: no look for known ones.
+    with django_assert_num_queries(4):
         reply = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
     # and one transaction alone costs the same
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(4):
         single = system.post(
             "/api/v1/transactions/", _item("S-1", x1), content_type="application/json"
         )
@@ -136,6 +162,48 @@ def test_registration_statements_do_not_grow_with_the_batch(
             "token", flat=True
         )
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registration_is_one_statement_on_postgresql(
+    version, province, x1, x2, django_assert_num_queries
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's (set DATABASE_URL)")
+    _client, key = api_client_create(name="one-stop", units=[province])
+    system = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    system.post("/api/v1/transactions/", _item("warm", x1), content_type="application/json")
+    batch = {"transactions": [_item(f"B-{i}", (x1, x2)[i % 2]) for i in range(1000)]}
+
+    # In autocommit, as a request is: the transactions and their links in one INSERT …
+    # WITH statement, its own transaction (no BEGIN, no COMMIT round trip).
+    with django_assert_num_queries(1):
+        reply = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
+    with django_assert_num_queries(1):
+        single = system.post(
+            "/api/v1/transactions/", _item("S-1", x2), content_type="application/json"
+        )
+
+    assert reply.status_code == 201 and reply.json()["created"] == 1000
+    assert single.status_code == 201
+    stored = {
+        i.transaction.external_id: i
+        for i in Invitation.objects.select_related("transaction", "unit")
+    }
+    assert len(stored) == 1002
+    for result in reply.json()["results"] + [single.json()]:
+        invitation = stored[result["external_id"]]
+        assert invitation.token == result["token"]
+        assert invitation.unit == invitation.transaction.unit
+        assert result["survey_url"].endswith(f"/s/{invitation.token}/")
+    assert stored["B-1"].unit.code == "X2" and stored["S-1"].sector == "land"
+    # and a retry of the batch returns the same links, writing nothing
+    again = system.post("/api/v1/transactions/batch/", batch, content_type="application/json")
+    assert again.status_code == 200 and again.json()["existing"] == 1000
+    assert [r["token"] for r in again.json()["results"]] == [
+        r["token"] for r in reply.json()["results"]
+    ]
+    assert ServiceTransaction.objects.count() == 1002
 
 
 def test_a_known_id_resent_with_data_that_no_longer_validates_returns_its_link(
@@ -245,3 +313,89 @@ def test_the_same_retry_sent_twice_at_once_stores_one_response(version, x1):
     assert sorted(r.status_code for r in replies) == [200, 201]
     assert replies[0].json()["id"] == replies[1].json()["id"]
     assert Response.objects.count() == 1
+
+
+def test_a_revoked_key_and_a_new_unit_are_seen_at_once_in_this_process(version, province, x1):
+    client, key = api_client_create(name="one-stop", units=[province])
+    system = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert (
+        system.post(
+            "/api/v1/transactions/", _item("A", x1), content_type="application/json"
+        ).status_code
+        == 201
+    )
+
+    # A unit created after the tree was cached registers at once (an unknown code is
+    # looked up again) …
+    new = AdministrativeUnit.objects.create(
+        code="X9", name="Xã mới", level=x1.level, parent=province
+    )
+    assert (
+        system.post(
+            "/api/v1/transactions/", _item("B", new), content_type="application/json"
+        ).status_code
+        == 201
+    )
+    # … and a key revoked here is refused on the next call.
+    client.is_active = False
+    client.save()
+    refused = system.post("/api/v1/transactions/", _item("C", x1), content_type="application/json")
+
+    assert refused.status_code in {401, 403}
+    assert not ServiceTransaction.objects.filter(external_id="C").exists()
+
+
+def test_a_change_made_by_another_process_is_seen_within_the_check_interval(
+    version, province, x1, settings
+):
+    # Given a key cached in this process
+    settings.SURVEY_LOOKUP_CHECK_SECONDS = 0
+    client, key = api_client_create(name="one-stop", units=[province])
+    system = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert (
+        system.post(
+            "/api/v1/transactions/", _item("A", x1), content_type="application/json"
+        ).status_code
+        == 201
+    )
+
+    # When another process revokes it: a write this process's signals never see, and
+    # that process's bump of the shared generation
+    ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+    still_cached = system.post(
+        "/api/v1/transactions/", _item("B", x1), content_type="application/json"
+    )
+    cache.set(GENERATION_KEY, "another process", timeout=None)
+    refused = system.post("/api/v1/transactions/", _item("C", x1), content_type="application/json")
+
+    # Then the cached key served until the bump, and not after it
+    assert still_cached.status_code == 201
+    assert refused.status_code in {401, 403}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_statement_path_keeps_every_refusal(version, x1):
+    # In autocommit, as a request runs: a link already answered, an expired link and a
+    # key used for another link are refused as on the full path, writing nothing.
+    first = register(x1, "A").invitation.token
+    expired = register(x1, "B").invitation
+    other = register(x1, "C").invitation.token
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    stored = _submit(first, answers(5), key="k-1")
+
+    replay = _submit(first, answers(1), key="k-1")
+    again = _submit(first, answers(1), key="k-2")
+    late = _submit(expired.token, answers(1))
+    stolen = _submit(other, answers(1), key="k-1")
+    invalid = _submit(other, {**answers(1), "a1": 9})
+
+    assert stored.status_code == 201
+    assert replay.status_code == 200 and replay.json()["id"] == stored.json()["id"]
+    assert (again.status_code, again.json()["reason"]) == (409, "used")
+    assert (late.status_code, late.json()["reason"]) == (410, "expired")
+    assert stolen.status_code == 422
+    assert invalid.status_code == 400 and "a1" in invalid.json()["answers"]
+    assert Response.objects.count() == 1
+    assert list(
+        Invitation.objects.filter(completed_at__isnull=False).values_list("token", flat=True)
+    ) == [first]

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from org.models import Role
+from org.models import AuditEntry, Role
 from survey.kiosks import kiosk_pair, kiosk_reset, kiosk_start, kiosk_state
-from survey.models import Kiosk
+from survey.models import Campaign, Kiosk
 from survey.services import api_client_create, response_submit
 from tests.factories import signed_in
 from tests.survey.kiosk_helpers import kiosk_campaign
@@ -132,3 +132,92 @@ def test_the_kiosk_page_loads_its_script_as_a_static_file(version, x1):
     assert "kiosk.js" in html and "<script>" not in html
     assert Client().get("/kiosk/nope/").status_code == 404
     kiosk_reset(kiosk, "")  # harmless on an unpaired kiosk
+
+
+def test_starting_kiosks_is_rate_limited_per_address(db, settings):
+    # QA: anyone could POST /kiosk/ in a loop: one unpaired kiosk row and one of the
+    # million pairing codes per request, until legitimate tablets got a server error.
+    settings.SURVEY_RATE_LIMITS = {**settings.SURVEY_RATE_LIMITS, "open": "2/h"}
+    client = Client()
+    replies = [client.post("/kiosk/", REMOTE_ADDR="203.0.113.7") for _ in range(3)]
+    assert [r.status_code for r in replies] == [302, 302, 429]
+    assert int(replies[2]["Retry-After"]) > 0
+    assert "Xin vui lòng chờ trong giây lát" in replies[2].content.decode()
+    assert Kiosk.objects.count() == 2
+    # another address (another office) still starts its kiosk
+    assert Client().post("/kiosk/", REMOTE_ADDR="203.0.113.8").status_code == 302
+
+
+def test_pairing_and_unpairing_are_audited(version, x1):
+    officer_page = signed_in("officer", Role.OFFICER, x1)
+    code = kiosk_start().pairing_code
+    officer_page.post("/survey/kiosks/", {"code": code, "unit": "X1", "counter": "3"})
+    kiosk = Kiosk.objects.get()
+    # A second tablet on the same counter replaces (unpairs) the first one.
+    replacement = kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+    officer_page.post("/survey/kiosks/", {"unpair": replacement.pk})
+
+    entries = list(
+        AuditEntry.objects.filter(action__startswith="kiosk.")
+        .order_by("id")
+        .values_list("action", "actor_name", "object_id", "unit__code", "before", "after")
+    )
+    assert entries == [
+        ("kiosk.pair", "officer", str(kiosk.pk), "X1", None, {"unit": "X1", "counter": "3"}),
+        ("kiosk.unpair", "system", str(kiosk.pk), "X1", {"unit": "X1", "counter": "3"}, None),
+        ("kiosk.pair", "system", str(replacement.pk), "X1", None, {"unit": "X1", "counter": "3"}),
+        (
+            "kiosk.unpair",
+            "officer",
+            str(replacement.pk),
+            "X1",
+            {"unit": "X1", "counter": "3"},
+            None,
+        ),
+    ]
+    assert not Kiosk.objects.filter(unit__isnull=False).exists()
+
+
+def test_a_designer_chooses_the_short_form_of_the_kiosks_in_their_units(
+    version, province, x1, x2, system
+):
+    from questionnaires.services import questionnaire_publish, questionnaire_save_draft
+    from tests.survey.kiosk_helpers import SHORT
+
+    questionnaire_publish(questionnaire=questionnaire_save_draft(definition=SHORT))
+    designer = signed_in("thietke", Role.DESIGNER, x1)
+    kiosk_pair(code=kiosk_start().pairing_code, unit=x1, counter="3")
+    kiosk_pair(code=kiosk_start().pairing_code, unit=x2, counter="3")
+
+    page = designer.get("/survey/kiosk-forms/")
+    outside = designer.post("/survey/kiosk-forms/", {"unit": "X2", "questionnaire": "kiosk_short"})
+    unknown = designer.post("/survey/kiosk-forms/", {"unit": "X1", "questionnaire": "nope"})
+    chosen = designer.post("/survey/kiosk-forms/", {"unit": "X1", "questionnaire": "kiosk_short"})
+    at_x1 = _register(system, _transaction("T-1", counter="3")).json()
+    at_x2 = _register(system, _transaction("T-2", counter="3", unit="X2")).json()
+
+    # The page lists the designer's units only; a unit outside them reads as unknown.
+    assert page.status_code == 200
+    assert [u.code for u in page.context["units"]] == ["X1"]
+    assert outside.status_code == 400 and "unit" in outside.context["errors"]
+    assert unknown.status_code == 400 and "questionnaire" in unknown.context["errors"]
+    assert chosen.status_code == 302
+    assert (at_x1["questionnaire"], at_x2["questionnaire"]) == ("kiosk_short", "sipas")
+    campaign = Campaign.objects.get(mode="kiosk")
+    entry = AuditEntry.objects.get(action="kiosk.form")
+    assert (entry.actor_name, entry.unit, entry.after["questionnaire"]) == (
+        "thietke",
+        x1,
+        "kiosk_short",
+    )
+
+    # Stopping it: the kiosk falls back to the transaction's own questionnaire.
+    other = signed_in("khac", Role.DESIGNER, x2)
+    assert other.post("/survey/kiosk-forms/", {"stop": campaign.pk}).status_code == 404
+    assert designer.post("/survey/kiosk-forms/", {"stop": campaign.pk}).status_code == 302
+    after = _register(system, _transaction("T-3", counter="3")).json()
+    assert after["questionnaire"] == "sipas"
+    assert AuditEntry.objects.filter(action="kiosk.form").count() == 2
+    # Other roles do not choose forms.
+    officer = signed_in("canbo", Role.OFFICER, x1)
+    assert officer.get("/survey/kiosk-forms/").status_code == 403

@@ -1,13 +1,14 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from analysis.models import AnalysisRun, SurveyRound
 from analysis.services import RunInProgress, analysis_run_start
+from org.management.base import StaffCommand
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Start an analysis run of a survey round and wait for its result."
 
     def add_arguments(self, parser: CommandParser) -> None:

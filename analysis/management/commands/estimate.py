@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from analysis.estimators.cli import CliError, EstimateRequest, run
+from org.management.base import StaffCommand
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = "Weighted survey estimates (mean, total, proportion, ratio, quantile) of a CSV."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -13,7 +13,7 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("username")
     parser.add_argument("role", help=", ".join(Role.values))
     parser.add_argument("unit_code")
-    parser.add_argument("--reason", default="", help="why (kept in the audit log)")
+    parser.add_argument("--reason", default="", help=_("why (kept in the audit log)"))
 
 
 def resolve(options: dict[str, Any]) -> tuple[Any, Role, AdministrativeUnit]:

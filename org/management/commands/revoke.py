@@ -1,14 +1,15 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from org.management.commands import _membership
 from org.services import membership_revoke
 
 
-class Command(BaseCommand):
-    help = "Take ROLE over UNIT_CODE away from USERNAME (idempotent, audited)."
+class Command(StaffCommand):
+    help = _("Take ROLE over UNIT_CODE away from USERNAME (idempotent, audited).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         _membership.add_arguments(parser)

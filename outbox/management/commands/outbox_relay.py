@@ -3,13 +3,14 @@
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from outbox.services import outbox_pending_count, outbox_relay
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = _("Publish the tasks that the broker refused while it was down.")
 
     def add_arguments(self, parser: CommandParser) -> None:

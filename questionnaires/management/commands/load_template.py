@@ -1,6 +1,8 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from questionnaires.services import (
     library_definition,
     questionnaire_publish,
@@ -8,21 +10,22 @@ from questionnaires.services import (
 )
 
 
-class Command(BaseCommand):
-    help = "Load a questionnaire template from questionnaires/library/ (e.g. sipas)."
+class Command(StaffCommand):
+    help = _("Load a questionnaire template from questionnaires/library/ (e.g. sipas).")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("name", help="template name, e.g. sipas")
-        parser.add_argument("--publish", action="store_true", help="publish a frozen version")
+        parser.add_argument("name", help=_("template name, e.g. sipas"))
+        parser.add_argument("--publish", action="store_true", help=_("publish a frozen version"))
 
     def handle(self, *args: object, name: str, publish: bool, **options: object) -> None:
         try:
             questionnaire = questionnaire_save_draft(definition=library_definition(name))
-            self.stdout.write(f"Loaded questionnaire {questionnaire.code}")
+            self.stdout.write(_("Loaded questionnaire %(code)s") % {"code": questionnaire.code})
             if publish:
                 version = questionnaire_publish(questionnaire=questionnaire)
                 self.stdout.write(
-                    f"Published version {version.number} ({version.content_hash[:12]})"
+                    _("Published version %(n)s (%(hash)s)")
+                    % {"n": version.number, "hash": version.content_hash[:12]}
                 )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages), returncode=2) from error
