@@ -265,6 +265,14 @@ PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     "frame upload of X1 round": _frame_upload,
     "monitoring of X1 round": lambda c, w: c.get("/api/v1/rounds/r-x1/monitoring/").status_code,
     "start run of X1 round": lambda c, w: c.post("/api/v1/rounds/r-x1/runs/").status_code,
+    "dashboard of X1 round": lambda c, w: c.get("/rounds/r-x1/dashboard/").status_code,
+    "dashboard xlsx of X1 round": lambda c, w: (
+        c.get("/rounds/r-x1/dashboard/export.xlsx").status_code
+    ),
+    "extract of X1 round": lambda c, w: c.get("/rounds/r-x1/extract.zip").status_code,
+    "report of X1 round": lambda c, w: (
+        c.post("/reports/new/round-report/", {"round": "r-x1"}).status_code
+    ),
     "unpublished results page": lambda c, w: c.get("/results/", {"round": "r-x1"}).status_code,
     "unpublished estimates API": lambda c, w: _json_count(
         c.get("/api/v1/estimates/", {"round": "r-x1"})
@@ -316,6 +324,10 @@ instrument of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO 
 frame upload of X1 round   NO   NO   201  201  NO   NO   201  404  NO   NO   NO   NO   NO   NO
 monitoring of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
 start run of X1 round      NO   NO   202  202  NO   NO   202  404  NO   NO   NO   NO   NO   NO
+dashboard of X1 round      LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+dashboard xlsx of X1 round LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+extract of X1 round        LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+report of X1 round         LG   404  302  302  404  404  302  404  404  404  404  404  404  404
 unpublished results page   404  404  OK   OK   404  404  OK   404  404  404  404  404  404  404
 unpublished estimates API  R0   R0   R1   R1   R0   R0   R1   R0   R0   R0   R0   R0   R0   R0
 unpublished results csv    404  404  R1   R1   404  404  R1   404  404  404  404  404  404  404
