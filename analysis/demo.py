@@ -25,6 +25,9 @@ from questionnaires.services import (
 from survey.models import Invitation, Response, ServiceTransaction
 
 ROUND_CODE = "sipas-2026-h1"
+# The same half-year a year earlier, on the old map (districts), so that the dashboard
+# compares rounds through the units' successors.
+EARLIER_ROUND_CODE = "sipas-2025-h1"
 DEMO_USER, DEMO_PASSWORD = "admin", "hailong-demo"
 
 LEVELS = [
@@ -76,6 +79,33 @@ def demo_load(*, transactions: int = 4000, seed: int = 2026) -> dict[str, int]:
         )
         if created:
             _transactions_and_responses(version, transactions, seed, start, end)
+            _weighting(survey_round)
+        earlier_start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        earlier_end = dt.datetime(2025, 6, 30, 23, 59, tzinfo=dt.UTC)
+        _earlier, created = SurveyRound.objects.get_or_create(
+            code=EARLIER_ROUND_CODE,
+            defaults={
+                "name": "SIPAS 2025 — 6 tháng đầu năm",
+                "questionnaire": questionnaire,
+                "scope": province,
+                "period_start": earlier_start,
+                "period_end": earlier_end,
+                "published": True,
+            },
+        )
+        if created:
+            old_units = list(
+                AdministrativeUnit.objects.filter(level__code__in=["district", "department"])
+            )
+            _transactions_and_responses(
+                version,
+                max(transactions // 3, 10),
+                seed + 1,
+                earlier_start,
+                earlier_end,
+                units=old_units,
+                prefix="DEMO25-",
+            )
         _demo_user()
     return {
         "units": AdministrativeUnit.objects.count(),
@@ -152,17 +182,53 @@ def _answers(
     return answers
 
 
+# Population shares of the respondent profile (assumed, for the demo's margins): the
+# synthetic answers pick sex and age group uniformly, so weighting has work to do.
+SEX_SHARES = {"male": 0.48, "female": 0.51, "other": 0.01}
+AGE_SHARES = {"18-24": 0.12, "25-34": 0.22, "35-44": 0.24, "45-54": 0.2, "55-64": 0.14, "65+": 0.08}
+
+
+def _weighting(survey_round: SurveyRound) -> None:
+    """Margins of sex and age group over the round's transactions; a scheme of cell
+    weights, raking to those margins and a trim of the largest weights."""
+    from analysis.models import MarginTarget
+
+    total = ServiceTransaction.objects.filter(
+        completed_at__range=(survey_round.period_start, survey_round.period_end)
+    ).count()
+    targets = [("sex", k, v) for k, v in SEX_SHARES.items()]
+    targets += [("age_group", k, v) for k, v in AGE_SHARES.items()]
+    MarginTarget.objects.bulk_create(
+        MarginTarget(round=survey_round, variable=v, category=c, target=round(share * total, 3))
+        for v, c, share in targets
+    )
+    survey_round.weighting = [
+        {"step": "cell_weights", "by": ["unit", "sector"]},
+        {"step": "rake", "margins": ["sex", "age_group"]},
+        {"step": "trim", "upper": 3.5, "relative": True},
+    ]
+    survey_round.save(update_fields=["weighting"])
+
+
 def _transactions_and_responses(
-    version: Any, count: int, seed: int, start: dt.datetime, end: dt.datetime
+    version: Any,
+    count: int,
+    seed: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    units: list[AdministrativeUnit] | None = None,
+    prefix: str = "DEMO-",
 ) -> None:
     rng = np.random.default_rng(seed)
-    units = list(AdministrativeUnit.objects.filter(level__code__in=["commune", "department"]))
+    if units is None:
+        units = list(AdministrativeUnit.objects.filter(level__code__in=["commune", "department"]))
     quality = {unit.pk: float(rng.uniform(0.6, 1.6)) for unit in units}
     response_rate = {unit.pk: float(rng.uniform(0.2, 0.5)) for unit in units}
     span = (end - start).total_seconds()
     records = [
         ServiceTransaction(
-            external_id=f"DEMO-{i:06d}",
+            external_id=f"{prefix}{i:06d}",
             unit=units[int(rng.integers(len(units)))],
             procedure_code=f"TTHC-{int(rng.integers(1, 60)):03d}",
             sector=SECTORS[int(rng.choice(len(SECTORS), p=[0.3, 0.15, 0.3, 0.1, 0.15]))],
@@ -172,9 +238,7 @@ def _transactions_and_responses(
         for i in range(count)
     ]
     ServiceTransaction.objects.bulk_create(records, batch_size=1000)
-    records = list(
-        ServiceTransaction.objects.filter(external_id__startswith="DEMO-").order_by("id")
-    )
+    records = list(ServiceTransaction.objects.filter(external_id__startswith=prefix).order_by("id"))
     expires = timezone.now() + dt.timedelta(days=365)
     invitations = [
         Invitation(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analysis import pages, views
+from analysis import dashboard_pages, pages, views
 
 app_name = "analysis"
 urlpatterns = [
@@ -14,6 +14,17 @@ urlpatterns = [
         pages.round_frame_from_transactions,
         name="round-frame-compute",
     ),
+    path(
+        "rounds/<slug:code>/dashboard/",
+        dashboard_pages.round_dashboard,
+        name="round-dashboard",
+    ),
+    path(
+        "rounds/<slug:code>/dashboard/export.<str:extension>",
+        dashboard_pages.round_dashboard_export,
+        name="round-dashboard-export",
+    ),
+    path("rounds/<slug:code>/extract.zip", dashboard_pages.round_extract, name="round-extract"),
     path(
         "rounds/<slug:code>/<str:kind>/upload/",
         pages.round_upload,

@@ -71,6 +71,17 @@ def workspace_sections(user: object) -> list[Section]:
                 reverse("reform:rounds"),
             )
         )
+    if has_capability(user, Capability.DASHBOARDS):
+        sections.append(
+            Section(
+                _("Reform index dashboard"),
+                _(
+                    "Rankings with their rank intervals, movers against last year and the "
+                    "weakest criteria."
+                ),
+                reverse("reform:dashboard-latest"),
+            )
+        )
     if roles_of(user):
         sections.append(
             Section(

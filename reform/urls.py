@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import block_views, editor_views, submission_views, views
+from reform import block_views, dashboard, editor_views, submission_views, views
 
 app_name = "reform"
 urlpatterns = [
@@ -18,7 +18,9 @@ urlpatterns = [
         name="criterion-edit",
     ),
     path("index/rounds/new/", views.round_new, name="round-new"),
+    path("index/dashboard/", dashboard.dashboard_latest, name="dashboard-latest"),
     path("index/<slug:code>/", views.ranking, name="ranking"),
+    path("index/<slug:code>/dashboard/", dashboard.dashboard, name="dashboard"),
     path("index/<slug:code>/ranking.xlsx", views.ranking_xlsx, name="ranking-xlsx"),
     path("index/<slug:code>/lock/", views.lock, name="lock"),
     path("index/<slug:code>/publish/", views.publish, name="publish"),

@@ -248,12 +248,14 @@ def forest_plot(
     reference_label: str = "",
     notes: Sequence[str] | None = None,
     summary: str | None = None,
+    ticks: Sequence[float] | None = None,
 ) -> Chart:
     """Point estimates with their confidence intervals, one row per label.
 
     ``notes`` marks rows (e.g. "suppressed: n < 30"): such a point is drawn hollow and
     grey and the note goes into the data table. ``reference`` draws a dashed line (the
-    province's value, say) that rows can be read against.
+    province's value, say) that rows can be read against. ``ticks`` replaces the axis's
+    own values (e.g. whole ranks).
     """
     notes = list(notes) if notes is not None else [""] * len(labels)
     values = [v for v in [*estimates, *lows, *highs] if v is not None]
@@ -272,7 +274,8 @@ def forest_plot(
     def x(value: float) -> float:
         return x0 + (min(max(value, low), high) - low) * scale
 
-    body = _axis(x0, x1, height - 24, low, high, _ticks(low, high), decimals, unit, top)
+    axis = list(ticks) if ticks is not None else _ticks(low, high)
+    body = _axis(x0, x1, height - 24, low, high, axis, decimals, unit, top)
     if reference is not None:
         body.append(
             f'<line x1="{x(reference):.1f}" x2="{x(reference):.1f}" y1="{top}" '

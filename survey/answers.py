@@ -40,6 +40,9 @@ __all__ = [
 Answers = dict[str, Any]
 FieldErrors = dict[str, list[str]]
 
+# How many unknown question codes an error message names.
+UNKNOWN_CODES_SHOWN = 20
+
 
 def _blank(value: Any) -> bool:
     return value is None or value == "" or value == []
@@ -277,7 +280,9 @@ def answers_clean(
                 errors[code] = [message or _("This answer does not fit your other answers.")]
     unknown = sorted(set(raw) - plan.known)
     if unknown:
-        errors["non_field_errors"] = [
-            _("Unknown question codes: %(codes)s") % {"codes": ", ".join(unknown)}
-        ]
+        # A bounded message: a body with 20,000 made-up keys must not get them all back.
+        shown = ", ".join(code[:64] for code in unknown[:UNKNOWN_CODES_SHOWN])
+        if len(unknown) > UNKNOWN_CODES_SHOWN:
+            shown += " " + _("(and %(count)s more)") % {"count": len(unknown) - UNKNOWN_CODES_SHOWN}
+        errors["non_field_errors"] = [_("Unknown question codes: %(codes)s") % {"codes": shown}]
     return cleaned, errors

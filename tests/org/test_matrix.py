@@ -3,7 +3,8 @@ without roles, against every sensitive page and endpoint, with the exact answer.
 
 The world: province P with communes X1 and X2; everything sensitive lives in X1 (a raw
 answer, an unpublished round scoped to X1 with an estimate, a firm campaign, an import
-batch, audit entries). "+" subjects hold their role over X1, "-" subjects over X2.
+batch, audit entries, an unpublished reform-index round). "+" subjects hold their role
+over X1, "-" subjects over X2.
 An expected value is a status, or (status, rows) where rows counts what the subject
 was shown — an out-of-scope list answers 200 with nothing in it, an out-of-scope object
 answers 404.
@@ -24,9 +25,11 @@ from openpyxl import load_workbook
 from analysis.models import AnalysisRun, Estimate, SurveyRound
 from org.models import AdministrativeUnit, Role
 from org.services import audit_record
+from reform.services import framework_import, round_open
 from survey.models import Campaign, ImportBatch
 from survey.services import response_submit, transaction_register
 from tests.factories import member, province_with_communes, sipas_answers, sipas_version
+from tests.reform.conftest import SMALL
 from tests.survey.conftest import COMPLETED
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +105,18 @@ def world() -> dict[str, Any]:
         created_by=importer,
     )
     audit_record(actor="someone", action="run.start", obj=run, unit=x1)
+    now = timezone.now()
+    round_open(  # an unpublished reform-index round over X1
+        framework=framework_import(data=SMALL, actor="test"),
+        code="index-x1",
+        name="Chỉ số CCHC X1",
+        year=2026,
+        scope=x1,
+        self_score_deadline=now,
+        appraisal_deadline=now,
+        publication_date=now,
+        actor="test",
+    )
     return {"version": version, "batch": batch, "province": province, "x1": x1}
 
 
@@ -216,6 +231,18 @@ def _frame_upload(client: Client, world: dict[str, Any]) -> Any:
     return client.post("/api/v1/rounds/r-x1/frame/", {"file": upload}).status_code
 
 
+def _report(kind: str, params: dict[str, str]) -> Callable[[Client, dict[str, Any]], Any]:
+    """Ask for a report: JOB when a job was queued (the redirect to its page)."""
+
+    def probe(client: Client, world: dict[str, Any]) -> Any:
+        reply = client.post(f"/reports/new/{kind}/", params)
+        if reply.status_code == 302 and reply["Location"].startswith("/reports/"):
+            return "job"
+        return reply.status_code
+
+    return probe
+
+
 PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     "raw answers list": lambda c, w: _json_count(c.get("/api/v1/responses/")),
     "raw answers of X1": lambda c, w: _json_count(c.get("/api/v1/responses/", {"unit": "X1"})),
@@ -238,6 +265,14 @@ PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     "frame upload of X1 round": _frame_upload,
     "monitoring of X1 round": lambda c, w: c.get("/api/v1/rounds/r-x1/monitoring/").status_code,
     "start run of X1 round": lambda c, w: c.post("/api/v1/rounds/r-x1/runs/").status_code,
+    "dashboard of X1 round": lambda c, w: c.get("/rounds/r-x1/dashboard/").status_code,
+    "dashboard xlsx of X1 round": lambda c, w: (
+        c.get("/rounds/r-x1/dashboard/export.xlsx").status_code
+    ),
+    "extract of X1 round": lambda c, w: c.get("/rounds/r-x1/extract.zip").status_code,
+    "report of X1 round": lambda c, w: (
+        c.post("/reports/new/round-report/", {"round": "r-x1"}).status_code
+    ),
     "unpublished results page": lambda c, w: c.get("/results/", {"round": "r-x1"}).status_code,
     "unpublished estimates API": lambda c, w: _json_count(
         c.get("/api/v1/estimates/", {"round": "r-x1"})
@@ -247,6 +282,13 @@ PROBES: dict[str, Callable[[Client, dict[str, Any]], Any]] = {
     ),
     "audit log API": lambda c, w: _json_count(c.get("/api/v1/audit/")),
     "audit log csv": lambda c, w: _csv_rows(c.get("/api/v1/audit/export.csv")),
+    "import template": lambda c, w: (
+        c.get(f"/survey/imports/template/{w['version'].pk}.xlsx").status_code
+    ),
+    "kiosks page": lambda c, w: c.get("/survey/kiosks/").status_code,
+    "index dashboard of X1": lambda c, w: c.get("/index/index-x1/dashboard/").status_code,
+    "index ranking PDF of X1": _report("index-ranking", {"round": "index-x1"}),
+    "index scorecard PDF of X1": _report("index-scorecard", {"round": "index-x1", "unit": "X1"}),
     "admin": lambda c, w: c.get("/admin/").status_code,
     "admin memberships": lambda c, w: c.get("/admin/org/membership/").status_code,
 }
@@ -255,10 +297,11 @@ OK = 200
 NO = 403  # signed in (or not) without the capability: refused before any lookup
 LG = 302  # pages send visitors to the login form
 KEY = 401  # collection endpoints ask anonymous callers for an API key (WWW-Authenticate)
-R0, R1, R2 = (200, 0), (200, 1), (200, 2)  # answered, showing that many rows
+R0, R1, R2, R4 = (200, 0), (200, 1), (200, 2), (200, 4)  # answered, showing that many rows
 
 # Audit entries in the world: the SIPAS publication (a questionnaire entry, seen by
-# designers) and the run started in X1 (seen by X1's statisticians and officers).
+# designers), the run started in X1 and the reform round opened over X1 (seen by X1's
+# statisticians and officers), and the reform framework's import (system-wide).
 # The table reads as text, one row per endpoint, one column per subject (SUBJECTS).
 TABLE = """
                            anon plain sys+ sys- des+ des- sta+ sta- off+ off- app+ app- lea+ lea-
@@ -281,15 +324,35 @@ instrument of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO 
 frame upload of X1 round   NO   NO   201  201  NO   NO   201  404  NO   NO   NO   NO   NO   NO
 monitoring of X1 round     NO   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
 start run of X1 round      NO   NO   202  202  NO   NO   202  404  NO   NO   NO   NO   NO   NO
+dashboard of X1 round      LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+dashboard xlsx of X1 round LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+extract of X1 round        LG   NO   OK   OK   NO   NO   OK   404  NO   NO   NO   NO   NO   NO
+report of X1 round         LG   404  302  302  404  404  302  404  404  404  404  404  404  404
 unpublished results page   404  404  OK   OK   404  404  OK   404  404  404  404  404  404  404
 unpublished estimates API  R0   R0   R1   R1   R0   R0   R1   R0   R0   R0   R0   R0   R0   R0
 unpublished results csv    404  404  R1   R1   404  404  R1   404  404  404  404  404  404  404
-audit log API              NO   NO   R2   R2   R1   R1   R1   R0   R1   R0   R0   R0   R0   R0
-audit log csv              NO   NO   R2   R2   R1   R1   R1   R0   R1   R0   R0   R0   R0   R0
+audit log API              NO   NO   R4   R4   R1   R1   R2   R0   R2   R0   R0   R0   R0   R0
+audit log csv              NO   NO   R4   R4   R1   R1   R2   R0   R2   R0   R0   R0   R0   R0
+import template            LG   NO   OK   OK   NO   NO   OK   OK   OK   OK   NO   NO   NO   NO
+kiosks page                LG   NO   OK   OK   NO   NO   OK   OK   OK   OK   NO   NO   NO   NO
+index dashboard of X1      LG   404  OK   OK   404  404  OK   404  OK   404  OK   404  OK   404
+index ranking PDF of X1    LG   404  JOB  JOB  404  404  JOB  404  JOB  404  JOB  404  JOB  404
+index scorecard PDF of X1  LG   404  JOB  JOB  404  404  JOB  404  JOB  404  JOB  404  JOB  404
 admin                      LG   LG   OK   OK   LG   LG   LG   LG   LG   LG   LG   LG   LG   LG
 admin memberships          LG   LG   OK   OK   LG   LG   LG   LG   LG   LG   LG   LG   LG   LG
 """
-SYMBOLS = {"OK": OK, "NO": NO, "LG": LG, "KEY": KEY, "R0": R0, "R1": R1, "R2": R2}
+JOB = "job"  # a report job was queued (the redirect to its page)
+SYMBOLS = {
+    "OK": OK,
+    "NO": NO,
+    "LG": LG,
+    "KEY": KEY,
+    "R0": R0,
+    "R1": R1,
+    "R2": R2,
+    "R4": R4,
+    "JOB": JOB,
+}
 
 
 def _parse(table: str) -> dict[str, list[Any]]:
@@ -307,6 +370,30 @@ CASES = [
     for endpoint in PROBES
     for i, subject in enumerate(SUBJECTS)
 ]
+
+
+RAW_ANSWER_ENDPOINTS = [
+    "raw answers list",
+    "raw answers of X1",
+    "export csv",
+    "export xlsx",
+    "export json",
+    "imports page",
+    "imports page upload",
+    "imports API upload",
+    "another's import report",
+    "firm list of X1 campaign",
+    "import template",
+    "kiosks page",
+]
+
+
+def test_a_leader_is_refused_every_raw_answer_endpoint() -> None:
+    # Leaders read dashboards, rankings and reports, never raw answers (issue 11); the
+    # parametrized test below checks each of these cells against the live endpoint.
+    for subject in ("leader+", "leader-"):
+        column = SUBJECTS.index(subject)
+        assert {EXPECTED[e][column] for e in RAW_ANSWER_ENDPOINTS} == {NO}
 
 
 def test_the_table_covers_every_endpoint_and_subject() -> None:

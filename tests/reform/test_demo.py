@@ -28,3 +28,9 @@ def test_the_reform_demo_ranks_the_demo_communes(celery_worker, settings, tmp_pa
     assert SurveyPoints.objects.count() == 8 * 6
     assert page.status_code == 200
     assert page.content.decode().count('data-unit="X') == 8
+    # the leader dashboard compares with last year's published round
+    dashboard = client.get("/index/cchc-xa-2026/dashboard/").content.decode()
+    assert dashboard.count('data-unit="X') == 8
+    assert 'data-gain="X' in dashboard and 'data-loss="X' in dashboard
+    assert "Tiêu chí yếu nhất" in dashboard
+    assert client.get("/index/dashboard/")["Location"] == "/index/cchc-xa-2026/dashboard/"

@@ -82,6 +82,21 @@ def test_forest_plot_marks_suppressed_rows_hollow_and_in_the_table() -> None:
     assert "X2" not in chart.summary
 
 
+def test_forest_plot_takes_given_ticks_such_as_whole_ranks() -> None:
+    chart = forest_plot(
+        title="Thứ hạng",
+        labels=["Xã X1", "Xã X2"],
+        estimates=[1, 2],
+        lows=[1, 1],
+        highs=[2, 2],
+        decimals=0,
+        bounds=(0.5, 2.5),
+        ticks=[1, 2],
+    )
+    ticks = [t.text for t in _tree(chart).iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert ticks == ["1", "2"]
+
+
 def test_histogram_counts_every_value() -> None:
     values = np.arange(100.0)
     chart = histogram(title="Trọng số", values=values, bins=10)

@@ -173,6 +173,20 @@ def test_submit_reports_field_errors(version, x1):
     assert Response.objects.count() == 0
 
 
+def test_unknown_answer_codes_are_named_up_to_twenty(version, x1):
+    # QA: 20,000 made-up keys came back as a 200 KB error message.
+    token = register(x1).invitation.token
+    sent = {**answers(), **{f"zz{i:05d}": 1 for i in range(20_000)}}
+
+    reply = _submit(token, sent)
+
+    assert reply.status_code == 400
+    (message,) = reply.json()["answers"]["non_field_errors"]
+    assert message.count("zz") == 20 and "zz00019" in message and "zz00020" not in message
+    assert message.endswith("(và 19980 mã khác)")
+    assert Response.objects.count() == 0
+
+
 def test_closed_links_give_404_409_410(version, x1):
     from django.utils import timezone
 

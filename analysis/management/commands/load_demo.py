@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analysis.demo import ROUND_CODE, demo_load
+from analysis.demo import EARLIER_ROUND_CODE, ROUND_CODE, demo_load
 from analysis.models import AnalysisRun, SurveyRound
 from analysis.selectors import run_latest
 from analysis.services import analysis_run_start
@@ -27,7 +27,11 @@ class Command(BaseCommand):
             f"Demo: {summary['units']} units, {summary['transactions']} transactions, "
             f"{summary['responses']} responses"
         )
-        survey_round = SurveyRound.objects.get(code=ROUND_CODE)
+        for code in (EARLIER_ROUND_CODE, ROUND_CODE):
+            self._analyse(SurveyRound.objects.get(code=code), wait)
+        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s")
+
+    def _analyse(self, survey_round: SurveyRound, wait: float) -> None:
         if run_latest(survey_round=survey_round) is None:
             run = analysis_run_start(survey_round=survey_round, actor="manage.py load_demo")
             self.stdout.write(f"Analysis run {run.pk} started")
@@ -41,4 +45,3 @@ class Command(BaseCommand):
                 raise CommandError(f"Analysis run {run.pk} failed: {run.error}")
             else:
                 self.stdout.write(f"Analysis run {run.pk} is still {run.status} (is a worker up?)")
-        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s")
