@@ -24,16 +24,18 @@ install: $(STAMP)
 		"$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 	@echo "wrote .env (DEBUG=1 and a new SECRET_KEY)"
 
-## run: set up everything, load the demo, run the analysis, serve on http://$(HOST)
+## run: set up everything, load the demo (surveys and the reform index), run the analysis, serve on http://$(HOST)
 run: install .env
 	@scripts/ensure-system-packages.sh --no-browser
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_reform_demo
 	@echo ""
 	@echo "  Hài Lòng is running on http://$(HOST)/"
 	@echo "    results (published):   http://$(HOST)/results/"
 	@echo "    a survey link to try:  http://$(HOST)$$($(BIN)/python manage.py demo_link)"
 	@echo "    questionnaire builder: http://$(HOST)/questionnaires/"
+	@echo "    reform index:          http://$(HOST)/index/   (appraiser: thamdinh / hailong-demo)"
 	@echo "    API:                   http://$(HOST)/api/v1/estimates/"
 	@echo "    API documentation:     http://$(HOST)/api/docs/"
 	@echo "    admin:                 http://$(HOST)/admin/   login: admin / hailong-demo"

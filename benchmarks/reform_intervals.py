@@ -5,7 +5,8 @@
 Cases: units × criteria (of which survey-based) × draws, for linear rules (summed
 analytically per unit where the clip cannot bind) and min–max rules (every value drawn
 and re-compared across units), plus the naive reference that draws every value of every
-rule, to show the ratio.
+rule, to show the ratio. Cases marked ρ = 0.5 draw the survey components of each unit
+jointly from a per-unit covariance matrix (multivariate normal, correlation 0.5).
 """
 
 import time
@@ -13,7 +14,7 @@ import time
 import numpy as np
 
 from reform.scoring.framework import from_dict
-from reform.scoring.simulation import rank_intervals
+from reform.scoring.simulation import covariance_from_correlation, rank_intervals
 from reform.scoring.totals import block_ranks, score
 
 
@@ -60,18 +61,27 @@ if __name__ == "__main__":
     linear = {"type": "linear", "scale": 1}
     minmax = {"type": "minmax", "direction": "positive"}
     cases = [
-        (3500, 50, 50, 1000, linear),
-        (3500, 50, 10, 1000, linear),
-        (3500, 50, 50, 1000, minmax),
-        (3500, 50, 10, 1000, minmax),
-        (700, 50, 50, 10000, linear),
+        (3500, 50, 50, 1000, linear, None),
+        (3500, 50, 10, 1000, linear, None),
+        (3500, 50, 50, 1000, minmax, None),
+        (3500, 50, 10, 1000, minmax, None),
+        (700, 50, 50, 10000, linear, None),
+        (3500, 50, 10, 1000, linear, 0.5),
+        (3500, 50, 10, 1000, minmax, 0.5),
+        (3500, 50, 50, 1000, linear, 0.5),
     ]
-    print("units criteria survey draws rule      seconds")
-    for units, criteria, survey, draws, rule in cases:
+    print("units criteria survey draws rule     ρ      seconds")
+    for units, criteria, survey, draws, rule, rho in cases:
         tree = framework(criteria, survey, rule)
         values, se, blocks = data(units, criteria, survey)
-        seconds = timed(lambda: rank_intervals(tree, values, se, blocks, draws=draws))  # noqa: B023
-        print(f"{units:5} {criteria:8} {survey:6} {draws:5} {rule['type']:8} {seconds:8.2f}")
+        cov = None if rho is None else covariance_from_correlation(se, rho, np.arange(survey))
+        seconds = timed(
+            lambda: rank_intervals(tree, values, se, blocks, draws=draws, covariance=cov)  # noqa: B023
+        )
+        shown = "—" if rho is None else f"{rho:g}"
+        print(
+            f"{units:5} {criteria:8} {survey:6} {draws:5} {rule['type']:8} {shown:4} {seconds:8.2f}"
+        )
     tree = framework(50, 50, linear)
     values, se, blocks = data(3500, 50, 50)
     fast = timed(lambda: rank_intervals(tree, values, se, blocks, draws=200))

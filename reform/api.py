@@ -244,6 +244,8 @@ class ChangeOutput(serializers.Serializer):
 class UnitResultOutput(serializers.Serializer):
     unit = serializers.CharField()
     unit_name = serializers.CharField()
+    block = serializers.CharField(help_text="The ranking block's code (level:<code> by default).")
+    block_name = serializers.CharField()
     total = serializers.FloatField()
     domains = serializers.DictField(child=serializers.FloatField(), help_text="Domain → points.")
     rank = serializers.IntegerField()
@@ -304,6 +306,8 @@ class Results(APIView):
             {
                 "unit": r.unit.code,
                 "unit_name": r.unit.name,
+                "block": r.block_code,
+                "block_name": r.block,
                 "total": r.total,
                 "domains": dict(zip(domains, r.domains, strict=True)),
                 "rank": r.rank,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reform import api
+from reform import api, block_api, editor_api, submission_api
 
 urlpatterns = [
     path("index/frameworks/", api.Frameworks.as_view(), name="api-index-frameworks"),
@@ -24,5 +24,26 @@ urlpatterns = [
     path("index/scores/<int:pk>/appraisal/", api.Appraisal.as_view(), name="api-index-appraisal"),
     path(
         "index/scores/<int:pk>/evidence/", api.EvidenceUpload.as_view(), name="api-index-evidence"
+    ),
+    path(
+        "index/rounds/<slug:code>/submissions/<str:unit_code>/",
+        submission_api.SubmissionDetail.as_view(),
+        name="api-index-submission",
+    ),
+    path("index/rounds/<slug:code>/blocks/", block_api.Blocks.as_view(), name="api-index-blocks"),
+    path(
+        "index/rounds/<slug:code>/blocks/<slug:block_code>/",
+        block_api.BlockDetail.as_view(),
+        name="api-index-block",
+    ),
+    path(
+        "index/frameworks/<slug:code>/criteria/",
+        editor_api.Nodes.as_view(),
+        name="api-index-framework-nodes",
+    ),
+    path(
+        "index/frameworks/<slug:code>/criteria/<str:node>/",
+        editor_api.Node.as_view(),
+        name="api-index-framework-node",
     ),
 ]

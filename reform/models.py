@@ -237,3 +237,69 @@ class SurveyPoints(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.criterion.code}"
+
+
+class Submission(models.Model):
+    """Where one unit's self-assessment stands in a round: draft → submitted → appraised
+    (→ locked, which the round's lock decides for every unit at once).
+
+    No row means a draft. Submitting ends the officer's changes; an appraiser may return
+    it to draft with a reason."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        APPRAISED = "appraised", _("appraised")
+
+    round = models.ForeignKey(ScoringRound, on_delete=models.CASCADE, related_name="submissions")
+    unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appraised_at = models.DateTimeField(_("appraised at"), null=True, blank=True)
+    appraised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["round_id", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="submission_unique")]
+        verbose_name = _("self-assessment submission")
+        verbose_name_plural = _("self-assessment submissions")
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.status}"
+
+
+class RankingBlock(models.Model):
+    """A named group of units ranked among themselves ("Sở, ban, ngành", "UBND cấp xã").
+
+    A unit belongs to the first block (by position) that lists it in ``units``, else to
+    the first whose ``levels`` hold its level code. A round without blocks ranks the
+    units of its framework's level together."""
+
+    round = models.ForeignKey(ScoringRound, on_delete=models.CASCADE, related_name="blocks")
+    code = models.SlugField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    levels = models.JSONField(
+        _("levels"), default=list, blank=True, help_text=_("Unit level codes, e.g. commune.")
+    )
+    units = models.ManyToManyField(AdministrativeUnit, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["round_id", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "code"], name="ranking_block_code_unique")
+        ]
+        verbose_name = _("ranking block")
+        verbose_name_plural = _("ranking blocks")
+
+    def __str__(self) -> str:
+        return self.name

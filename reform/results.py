@@ -3,8 +3,8 @@
 Loads the round's rows into arrays (a fixed number of queries, whatever the number of
 units), then calls the pure core (reform.scoring). Nothing is written here.
 
-Blocks: units are ranked among the units of the same level (a framework scores one
-level, so a round is one block unless its scope mixes levels).
+Blocks: units are ranked among the units of their block (reform.blocks: the round's
+named blocks, else one block per unit level).
 """
 
 import contextlib
@@ -18,6 +18,7 @@ import numpy as np
 from django.core.cache import cache
 
 from org.models import AdministrativeUnit
+from reform.blocks import round_blocks, unit_blocks
 from reform.models import Score, ScoringRound, SurveyPoints
 from reform.scoring.framework import Framework, to_dict
 from reform.scoring.simulation import drop_one_domain, rank_intervals, weight_sensitivity
@@ -42,6 +43,8 @@ class UnitResult:
     weight_high: int | None = None
     drop_one: dict[str, int] = field(default_factory=dict)  # domain → rank shift without it
     history: list[float | None] = field(default_factory=list)  # totals of past rounds
+    block: str = ""  # the name of the ranking block
+    block_code: str = ""
 
 
 @dataclass
@@ -93,6 +96,10 @@ def _uncertainty(
     ranks' sensitivity to the domain weights."""
     out: dict[str, list[Any]] = {}
     if survey:
+        # Independent components: analysis.models.Estimate stores each component's SE but
+        # no covariance between the components of one unit (estimated from the same
+        # respondents). rank_intervals takes a per-unit ``covariance`` once one is stored;
+        # until then positively correlated components make these intervals too narrow.
         intervals = rank_intervals(
             tree, values, se, blocks, draws=draws, k=k, seed=seed, history=history
         )
@@ -178,12 +185,14 @@ def round_results(
 ) -> RoundResults:
     """Every unit's result; ``draws`` > 0 adds rank intervals (survey leaves redrawn)."""
     tree = framework_pure(framework=scoring_round.framework)
-    units = list(round_units(scoring_round=scoring_round))
+    defined = round_blocks(scoring_round=scoring_round)
+    units = list(round_units(scoring_round=scoring_round, blocks=defined))
     survey = scoring_round.survey_round_id is not None or tree.survey_max == 0
     values, se, complete = _arrays(scoring_round, tree, units, survey)
     history = survey_history(scoring_round=scoring_round, tree=tree)
     scores = score(tree, values, survey=survey, history=history)
-    blocks: list[Hashable] = [u.level.code for u in units]
+    found = unit_blocks(scoring_round=scoring_round, units=units, blocks=defined)
+    blocks: list[Hashable] = [b.code for b in found]
     ranks = block_ranks(scores.total, blocks) if units else np.zeros(0, dtype=int)
     labels = bands(scores.total, tree.bands)
     rows = [
@@ -194,6 +203,8 @@ def round_results(
             rank=int(ranks[i]),
             band=labels[i],
             complete=bool(complete[i]),
+            block=found[i].name,
+            block_code=found[i].code,
         )
         for i, unit in enumerate(units)
     ]
@@ -207,7 +218,12 @@ def round_results(
                 setattr(result, name, column[i])
     if scoring_round.previous_id is not None:
         _past(scoring_round, rows)
-    rows.sort(key=lambda r: (r.unit.level.rank, r.rank, r.unit.code))
+    # Named blocks first, in their order; then the level blocks, top of the tree first.
+    order = {
+        b.code: (1, u.level.rank) if b.position < 0 else (0, b.position)
+        for b, u in zip(found, units, strict=True)
+    }
+    rows.sort(key=lambda r: (order[r.block_code], r.block_code, r.rank, r.unit.code))
     return RoundResults(
         scoring_round=scoring_round,
         framework=tree,

@@ -16,7 +16,16 @@ from org.permissions import (
     unit_children,
     units_in_scope,
 )
-from reform.models import Criterion, Evidence, Framework, Score, ScoringRound, SurveyPoints
+from reform.blocks import round_blocks
+from reform.models import (
+    Criterion,
+    Evidence,
+    Framework,
+    RankingBlock,
+    Score,
+    ScoringRound,
+    SurveyPoints,
+)
 from reform.scoring import framework as pure
 
 
@@ -95,16 +104,26 @@ def rounds_visible(*, user: Any) -> QuerySet[ScoringRound]:
     return rounds.filter(condition)
 
 
-def round_units(*, scoring_round: ScoringRound) -> QuerySet[AdministrativeUnit]:
-    """The units scored: the framework's level, below the round's scope, valid at some
-    time in the round's year (merged units drop out, their successors come in)."""
+def round_units(
+    *, scoring_round: ScoringRound, blocks: list[RankingBlock] | None = None
+) -> QuerySet[AdministrativeUnit]:
+    """The units scored: the framework's level (and the levels and units of the round's
+    ranking blocks, reform.blocks), below the round's scope, valid at some time in the
+    round's year (merged units drop out, their successors come in)."""
     ids = subtree_ids([scoring_round.scope_id], unit_children())
     first, last = dt.date(scoring_round.year, 1, 1), dt.date(scoring_round.year, 12, 31)
     valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=last)) & (
         Q(valid_to__isnull=True) | Q(valid_to__gte=first)
     )
+    if blocks is None:
+        blocks = round_blocks(scoring_round=scoring_round)
+    levels = {scoring_round.framework.level}
+    listed: set[int] = set()
+    for block in blocks:
+        levels.update(block.levels or [])
+        listed.update(u.pk for u in block.units.all())
     return AdministrativeUnit.objects.filter(
-        valid, pk__in=ids, level__code=scoring_round.framework.level
+        valid, Q(level__code__in=levels) | Q(pk__in=listed), pk__in=ids
     ).select_related("level")
 
 

@@ -24,6 +24,7 @@ from reform.scoring.problems import FrameworkInvalid
 from reform.scoring.rules import leaf_points
 from reform.scoring.table import upper_bound
 from reform.selectors import framework_dict, framework_pure, round_units, survey_history
+from reform.submissions import self_assessment_open
 
 
 class FrameworkFrozen(ValidationError):
@@ -126,6 +127,10 @@ def round_open(
         raise ValidationError(
             _("Deadlines must follow one another: self-assessment, appraisal, publication.")
         )
+    try:  # a tree left unbalanced in the editor (reform.editor) cannot be scored
+        framework_pure(framework=framework)
+    except FrameworkInvalid as invalid:
+        raise ValidationError([problem_text(p) for p in invalid.problems]) from None
     scoring_round.full_clean()
     scoring_round.save()
     if not framework.frozen:
@@ -178,11 +183,13 @@ def _state(score: Score) -> dict[str, Any]:
 def may_self_score(
     *, user: Any, scoring_round: ScoringRound, unit: AdministrativeUnit | int
 ) -> bool:
-    """An officer of the unit, before the self-assessment deadline, before the lock."""
+    """An officer of the unit, before the self-assessment deadline, before submitting
+    (reform.submissions), before the lock."""
     return (
         scoring_round.locked_at is None
         and timezone.now() <= scoring_round.self_score_deadline
         and may(user, Capability.SELF_SCORE, unit)
+        and self_assessment_open(scoring_round=scoring_round, unit=unit)
     )
 
 

@@ -10,6 +10,7 @@ so a sheet exported in either language reads back.
 
 import io
 import json
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -174,9 +175,15 @@ def results_to_xlsx(results: Any) -> bytes:
     ]  # fmt: skip
     blocks: dict[str, list[Any]] = {}
     for row in results.rows:
-        blocks.setdefault(row.unit.level.name, []).append(row)
+        blocks.setdefault(row.block or row.unit.level.name, []).append(row)
+    titles: set[str] = set()
     for block, rows in blocks.items():
-        sheet = book.create_sheet(block[:31])
+        # A sheet title: at most 31 characters, none of : \\ / ? * [ ], unique.
+        title = re.sub(r"[:\\/?*\[\]]", " ", block)[:31].strip() or "-"
+        while title in titles:
+            title = f"{title[:28]}~{len(titles)}"
+        titles.add(title)
+        sheet = book.create_sheet(title)
         sheet["A1"] = f"{results.scoring_round.name} — {block}"
         sheet["A1"].font = Font(bold=True, size=13)
         for column, header in enumerate(headers, start=1):

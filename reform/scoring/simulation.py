@@ -11,6 +11,19 @@ Vectorised: the fixed part of every total is computed once; the drawn part is a
 (chunk, units, survey leaves) float32 array converted by rule groups and reduced by one
 matrix product. Seeded (numpy's PCG64), so a result is reproducible.
 
+Correlated components (``covariance``): the survey components of one unit estimated
+from the same respondents are correlated. Given a per-unit covariance matrix of the
+leaves (units, leaves, leaves), the leaves with a non-zero covariance to another leaf
+are drawn jointly per unit from the multivariate normal N(estimates, Σᵤ), y = μ + Fᵤz
+with FᵤFᵤᵀ = Σᵤ (a square root from the eigendecomposition, so a singular Σ — perfectly
+correlated components — is fine); the others keep the independent paths. As for
+independent leaves, the linear leaves whose clip cannot bind enter only through their
+weighted sum S = Σ cⱼxⱼ, so a unit's joint vector is (S, the other rules' leaves, its
+linear cells near a clip), padded to the longest: the draw costs draws × units × m²
+with m ≤ 1 + correlated leaves (``_joint_layout``). Without ``covariance`` the components are
+independent, which understates the spread of a total when they are positively
+correlated: Var(Σcⱼxⱼ) = Σcⱼ²σⱼ² + Σ_{i≠j} cᵢcⱼσᵢⱼ.
+
 Weight sensitivity (``weight_sensitivity``, ``drop_one_domain``) follows the
 composite-indicator practice (OECD/JRC handbook, COINr): perturb the domain weights
 (each multiplied by U(1 − spread, 1 + spread), renormalised to the same total) or drop
@@ -82,6 +95,102 @@ def _linear_split(
     return unit_mean, unit_sd, ~safe
 
 
+def covariance_from_correlation(se: np.ndarray, rho: float, columns: np.ndarray) -> np.ndarray:
+    """A per-unit covariance (units, leaves, leaves): σᵢ² on the diagonal and ρ·σᵢ·σⱼ
+    between two of the ``columns`` (bool or indices), 0 elsewhere."""
+    se = np.nan_to_num(np.asarray(se, dtype=float))
+    chosen = np.zeros(se.shape[1], dtype=bool)
+    chosen[columns] = True
+    pair = np.outer(chosen, chosen) & ~np.eye(se.shape[1], dtype=bool)
+    outer = se[:, :, None] * se[:, None, :]
+    return np.where(pair, rho * outer, 0.0) + np.eye(se.shape[1]) * se[:, :, None] ** 2
+
+
+def _square_root(covariance: np.ndarray) -> np.ndarray:
+    """F with F·Fᵀ = Σ for each (…, J, J) PSD matrix; negative eigenvalues (rounding)
+    are cut to 0."""
+    eigenvalues, vectors = np.linalg.eigh(covariance)
+    return vectors * np.sqrt(np.clip(eigenvalues, 0, None))[..., None, :]
+
+
+@dataclass(frozen=True)
+class _Joint:
+    """Correlated leaves of every unit as one padded vector per unit (see _joint_layout):
+    slot 0 the sum of the safe linear cells, then the leaves of other rules, then the
+    unit's linear cells near a clip."""
+
+    root: np.ndarray  # (units, m, m) float32, F·Fᵀ = the vector's covariance
+    mean: np.ndarray  # (units, m)
+    other: list[Node]  # leaves of other rules (slots 1 … len(other))
+    other_w: np.ndarray
+    cell_scale: np.ndarray  # (units, m − 1 − len(other)) for the clipped linear cells
+    cell_points: np.ndarray  # max · weight, 0 on padding
+
+    def draw(self, rng: np.random.Generator, n: int, history: History | None) -> np.ndarray:
+        """(n, units) drawn parts of the totals. Unit-major arrays (units, n, m) so the
+        product is one (n, m) @ (m, m) per unit and the elementwise work is contiguous."""
+        units, m = self.mean.shape
+        y = rng.standard_normal((units, n, m), dtype=np.float32) @ self.root.transpose(0, 2, 1)
+        y += self.mean[:, None, :]
+        total = y[:, :, 0].T.copy()
+        k = len(self.other)
+        if k:
+            x = y[:, :, 1 : 1 + k].transpose(1, 0, 2)  # (n, units, k): rules compare units
+            total += leaf_points(self.other, x, history=history) @ self.other_w
+        if self.cell_scale.shape[1]:
+            cells = y[:, :, 1 + k :]
+            cells /= self.cell_scale[:, None, :]
+            np.clip(cells, 0, 1, out=cells)
+            cells *= self.cell_points[:, None, :]
+            total += cells.sum(axis=-1).T
+        return total
+
+
+def _joint_layout(
+    leaves: Sequence[Node], mean: np.ndarray, covariance: np.ndarray, weights: np.ndarray
+) -> _Joint:
+    """``mean`` (units, J), ``covariance`` (units, J, J), ``weights`` (J,) of the
+    correlated leaves → the padded vectors (S, other rules, linear cells near a clip)."""
+    units = mean.shape[0]
+    sd = np.sqrt(np.clip(np.diagonal(covariance, axis1=1, axis2=2), 0, None))
+    linear = np.array([(n.rule or {}).get("type") == "linear" for n in leaves])
+    scale = np.array([float((n.rule or {}).get("scale", 1)) if lin else 1.0
+                      for n, lin in zip(leaves, linear, strict=True)])  # fmt: skip
+    maximum = np.array([n.maximum or 0.0 for n in leaves])
+    safe = linear & (mean - SAFE_SD * sd >= 0) & (mean + SAFE_SD * sd <= scale)
+    c = np.where(safe, weights * maximum / scale, 0.0)  # (units, J)
+    others = np.flatnonzero(~linear)
+    cells = linear & ~safe
+    width = int(cells.sum(axis=1).max(initial=0))
+    # Each unit's cells first (stable order), then padding that points at leaf 0.
+    order = np.argsort(~cells, axis=1, kind="stable")[:, :width]
+    valid = np.take_along_axis(cells, order, axis=1)
+    index = np.concatenate([np.broadcast_to(others, (units, others.size)), order], axis=1)
+    used = np.concatenate([np.ones((units, others.size), dtype=bool), valid], axis=1)
+    m = 1 + index.shape[1]
+    joint = np.zeros((units, m, m))
+    joint[:, 0, 0] = np.einsum("uj,ujk,uk->u", c, covariance, c)
+    cross = np.take_along_axis(np.einsum("uj,ujk->uk", c, covariance), index, axis=1) * used
+    joint[:, 0, 1:] = cross
+    joint[:, 1:, 0] = cross
+    rows = np.take_along_axis(covariance, index[:, :, None], axis=1)
+    block = np.take_along_axis(rows, index[:, None, :], axis=2)
+    joint[:, 1:, 1:] = block * (used[:, :, None] & used[:, None, :])
+    centre = np.concatenate(
+        [(c * mean).sum(axis=1, keepdims=True), np.take_along_axis(mean, index, axis=1) * used],
+        axis=1,
+    )
+    cell_index = index[:, others.size :]
+    return _Joint(
+        root=_square_root(joint).astype(np.float32),
+        mean=centre.astype(np.float32),
+        other=[leaves[j] for j in others],
+        other_w=weights[others].astype(np.float32),
+        cell_scale=scale[cell_index].astype(np.float32),
+        cell_points=((maximum * weights)[cell_index] * valid).astype(np.float32),
+    )
+
+
 def simulate_totals(
     framework: Framework,
     values: np.ndarray,
@@ -90,24 +199,41 @@ def simulate_totals(
     draws: int = 1000,
     seed: int = 0,
     history: History | None = None,
+    covariance: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield (chunk, units) arrays of drawn totals, ``draws`` rows in all.
 
     Leaves without SE are fixed; linear leaves are summed per unit analytically where
     their clip cannot bind (``_linear_split``); the cells left and the leaves of other
-    rules (bands, comparisons across units) are drawn value by value.
+    rules (bands, comparisons across units) are drawn value by value. ``covariance``
+    (units, leaves, leaves), or (leaves, leaves) for every unit: its diagonal replaces
+    ``se``²; leaves correlated with another leaf are drawn jointly per unit.
     """
     values = np.asarray(values, dtype=float)
     se = np.nan_to_num(np.asarray(se, dtype=float))
     leaves = framework.leaves
     weights = aggregation(framework).leaf_total
+    correlated = np.zeros(len(leaves), dtype=bool)
+    if covariance is not None:
+        shape = (values.shape[0], len(leaves), len(leaves))
+        covariance = np.broadcast_to(np.nan_to_num(np.asarray(covariance, dtype=float)), shape)
+        se = np.sqrt(np.clip(np.diagonal(covariance, axis1=1, axis2=2), 0, None))
+        off_diagonal = (covariance != 0) & ~np.eye(len(leaves), dtype=bool)
+        correlated = off_diagonal.any(axis=(0, 1))
     noisy = (se > 0).any(axis=0)
     linear = np.array(
         [n.leaf == "survey" and (n.rule or {}).get("type") == "linear" for n in leaves]
     )
     fixed = np.flatnonzero(~noisy)
-    lin = np.flatnonzero(noisy & linear)
-    other = np.flatnonzero(noisy & ~linear)
+    joint = np.flatnonzero(noisy & correlated)
+    lin = np.flatnonzero(noisy & linear & ~correlated)
+    other = np.flatnonzero(noisy & ~linear & ~correlated)
+    layout = (
+        _joint_layout([leaves[j] for j in joint], values[:, joint],
+                      covariance[:, joint][:, :, joint], weights[joint])
+        if joint.size
+        else None
+    )  # fmt: skip
     # Rules that compare units see every unit's value, so the fixed part uses all units.
     base = (
         leaf_points([leaves[j] for j in fixed], values[:, fixed], history=history) @ weights[fixed]
@@ -130,7 +256,8 @@ def simulate_totals(
     other_sd = se[:, other].astype(np.float32)
     other_w = weights[other].astype(np.float32)
     units = values.shape[0]
-    per_draw = max(1, cell_unit.size + other.size * units)
+    joint_size = layout.root.shape[1] if layout is not None else 0
+    per_draw = max(1, cell_unit.size + (other.size + joint_size) * units)
     chunk = max(1, CHUNK_CELLS // per_draw)
     rng = np.random.default_rng(seed)
     done = 0
@@ -148,6 +275,8 @@ def simulate_totals(
             x *= other_sd
             x += other_mu
             total += leaf_points(other_leaves, x, history=history) @ other_w
+        if layout is not None:
+            total += layout.draw(rng, n, history)
         yield total
         done += n
 
@@ -163,14 +292,14 @@ def rank_intervals(
     level: float = 0.9,
     seed: int = 0,
     history: History | None = None,
+    covariance: np.ndarray | None = None,
 ) -> RankIntervals:
-    """``values``/``se`` (units, leaves): SE 0 (or NaN) where a leaf is not drawn."""
-    ranks = np.concatenate(
-        [
-            block_ranks(t, blocks)
-            for t in simulate_totals(framework, values, se, draws=draws, seed=seed, history=history)
-        ]
+    """``values``/``se`` (units, leaves): SE 0 (or NaN) where a leaf is not drawn;
+    ``covariance`` as ``simulate_totals`` takes it (None: independent components)."""
+    totals = simulate_totals(
+        framework, values, se, draws=draws, seed=seed, history=history, covariance=covariance
     )
+    ranks = np.concatenate([block_ranks(t, blocks) for t in totals])
     return _summarise(ranks, blocks, k, level)
 
 

@@ -58,6 +58,12 @@ def test_self_assessment_with_evidence_then_appraisal_then_ranking(
     assert "Đã lưu kết quả tự đánh giá." in page.inner_text(".messages")
     assert page.locator("a", has_text="ke-hoach-cchc-2026.pdf").count() == 1
     page.screenshot(path=str(artifacts / "reform-self-assessment.png"), full_page=True)
+
+    # when they submit it to the appraisers, the scorecard shows it submitted
+    page.click("button[name=submit-assessment]")
+    page.wait_for_selector("section.submission[data-status=submitted]")
+    assert "đã gửi" in page.inner_text("section.submission")
+    page.screenshot(path=str(artifacts / "reform-submitted.png"), full_page=True)
     context.close()
     assert Evidence.objects.get().sha256 is not None
 
@@ -72,6 +78,8 @@ def test_self_assessment_with_evidence_then_appraisal_then_ranking(
     page.click("button[type=submit]")
     page.wait_for_selector(".messages")
     assert "Đã lưu kết quả thẩm định." in page.inner_text(".messages")
+    page.click("button[name=close-appraisal]")
+    page.wait_for_selector("section.submission[data-status=appraised]")
     page.screenshot(path=str(artifacts / "reform-appraisal.png"), full_page=True)
     context.close()
 
