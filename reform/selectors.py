@@ -138,9 +138,18 @@ def may_read_results(*, user: Any, scoring_round: ScoringRound) -> bool:
 
 
 def may_read_unit(*, user: Any, scoring_round: ScoringRound, unit_id: int) -> bool:
-    return may_read_results(user=user, scoring_round=scoring_round) or any(
+    """A unit's scorecard (its scores, appraisal reasons and evidence): readers over the
+    round's scope or over the unit. Publishing opens the ranking to every dashboard
+    reader, not the other units' evidence and appraisal notes."""
+    return _reads_whole_round(user=user, scoring_round=scoring_round) or any(
         may(user, c, unit_id)
         for c in (Capability.DASHBOARDS, Capability.SELF_SCORE, Capability.APPRAISE)
+    )
+
+
+def _reads_whole_round(*, user: Any, scoring_round: ScoringRound) -> bool:
+    return may(user, Capability.DASHBOARDS, scoring_round.scope_id) or may(
+        user, Capability.APPRAISE, scoring_round.scope_id
     )
 
 
@@ -156,7 +165,7 @@ def round_unit_visible(
 
 def scores_visible(*, user: Any, scoring_round: ScoringRound) -> QuerySet[Score]:
     scores = Score.objects.filter(round=scoring_round).select_related("unit", "criterion")
-    if may_read_results(user=user, scoring_round=scoring_round):
+    if _reads_whole_round(user=user, scoring_round=scoring_round):
         return scores
     condition = Q(pk__in=[])
     for capability in (Capability.DASHBOARDS, Capability.SELF_SCORE, Capability.APPRAISE):

@@ -120,9 +120,15 @@ def test_an_officer_cannot_ask_for_another_units_scorecard_even_once_published(w
     round_lock(scoring_round=scoring_round, reason="Quyết định số 1", actor=world["admin"])
     round_publish(scoring_round=scoring_round, actor=world["admin"])
 
-    # published: the ranking is everybody's, X2's scorecard still is not theirs
+    # published: the ranking is everybody's; X2's scorecard (its scores, appraisal notes
+    # and evidence) still is not theirs, as a page, a PDF or through the API
     _refused(client, "index-scorecard", {"round": "cchc-2026", "unit": "X2"})
-    assert "index-scorecard" not in client.get("/index/cchc-2026/units/X2/").content.decode()
+    assert client.get("/index/cchc-2026/units/X2/").status_code == 404
+    assert client.get("/index/cchc-2026/units/X1/").status_code == 200
+    assert client.get("/index/cchc-2026/").status_code == 200
+    scores = client.get("/api/v1/index/rounds/cchc-2026/scores/").json()
+    rows = scores["results"] if isinstance(scores, dict) else scores
+    assert rows and {row["unit"] for row in rows} == {"X1"}
     assert client.post("/reports/new/index-ranking/", {"round": "cchc-2026"}).status_code == 302
     assert ReportJob.objects.get().kind == "index-ranking"
 

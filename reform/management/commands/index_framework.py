@@ -1,12 +1,13 @@
 import csv
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from org.management.base import StaffCommand
 from reform.management.commands._sources import framework_from
 from reform.scoring.framework import tree_rows
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = (
         "Print a reform-index framework's tree as CSV: code, parent, name, kind, "
         "maximum points or weight. FRAMEWORK is a shipped code, a JSON file or a loaded code."

@@ -2,16 +2,17 @@ import csv
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from reform.management.commands._sources import framework_from
 from reform.messages import problem_text
 from reform.scoring.problems import Problem
 from reform.scoring.table import table_read, table_report
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = (
         "Score units from a CSV of unit,criterion,value rows (value = what the leaf takes "
         "before its conversion rule) and print JSON: per unit its total, per-domain "

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from reform.models import ScoringRound
 from reform.services import survey_points_refresh
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = (
         "Convert the published estimates of a scoring round's survey (its latest successful "
         "run) into the points of its survey-based criteria."

@@ -1,15 +1,16 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from org.management.base import StaffCommand
 from reform.catalog import SHIPPED_DIR, shipped_codes
 from reform.models import Framework
 from reform.services import framework_import
 
 
-class Command(BaseCommand):
+class Command(StaffCommand):
     help = (
         "Load the shipped reform-index frameworks (reform/frameworks/*.json); frozen ones are kept."
     )
