@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,19 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+def _rows_bounded(rows: Iterator[list[str]]) -> list[list[str]]:
+    """The header and at most MAX_ROWS rows, read lazily: a file with a million short
+    rows is refused at row MAX_ROWS + 2 instead of being held in memory whole. Blank
+    rows past the limit (a sheet's formatted but empty tail) are skipped, not counted."""
+    kept: list[list[str]] = []
+    for row in rows:
+        if len(kept) <= MAX_ROWS:
+            kept.append(row)
+        elif any(row):
+            raise ImportFileInvalid(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
+    return kept
+
+
 def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a CSV (UTF-8, comma or semicolon) or XLSX file, as text."""
     if len(content) > MAX_BYTES:
@@ -80,8 +93,12 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
         except Exception as error:
             raise ImportFileInvalid(_("This is not a readable XLSX file.")) from error
         sheet = workbook.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
+        try:
+            rows = _rows_bounded(
+                [_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
+            )
+        finally:
+            workbook.close()
     elif name.lower().endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")
@@ -92,7 +109,9 @@ def table_read(name: str, content: bytes) -> tuple[list[str], list[list[str]]]:
         except csv.Error:
             dialect = csv.excel
         try:
-            rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+            rows = _rows_bounded(
+                [c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)
+            )
         except csv.Error as error:  # a cell over csv's 128 KiB limit: was a 500
             raise ImportFileInvalid(
                 _("This is not a readable CSV file: a cell is too long or its quotes are broken.")

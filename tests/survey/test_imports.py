@@ -5,6 +5,7 @@ import io
 import unicodedata
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from survey.imports import import_batch_run, import_template
@@ -199,3 +200,32 @@ def test_a_csv_cell_over_the_csv_limit_is_a_400_not_a_500(version, province):
     assert "This is not a readable CSV file: a cell is too long" in reply.content.decode()
     assert Response.objects.count() == 0
     assert not ImportBatch.objects.exists()
+
+
+def test_a_file_over_the_row_limit_is_refused_while_reading(monkeypatch):
+    # QA: a 20 MB workbook of a million short rows was read whole before the limit.
+    import openpyxl
+
+    from survey import imports
+
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [["form_id", "unit"], *[[f"P-{i}", "X1"] for i in range(3)], [None, None]]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    header, rows = imports.table_read("ok.xlsx", buffer.getvalue())  # 3 rows, blank tail
+    assert header == ["form_id", "unit"] and len(rows) == 3
+
+    sheet.append(["P-9", "X1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    # Read lazily: the refusal comes at the first row past the limit, before the rest of
+    # the file is parsed (here a cell longer than csv's limit, which would fail reading).
+    csv_text = "form_id,unit\n" + "".join(f"P-{i},X1\n" for i in range(4)) + "x" * 200_000
+    with translation.override("vi"):
+        with pytest.raises(imports.ImportFileInvalid, match="tối đa 3 dòng"):
+            imports.table_read("big.xlsx", buffer.getvalue())
+        with pytest.raises(imports.ImportFileInvalid, match="tối đa 3 dòng"):
+            imports.table_read("big.csv", csv_text.encode())
