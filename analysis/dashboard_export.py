@@ -2,19 +2,15 @@
 workbook — bold filled header, frozen header row, 0.0% for shares, column widths,
 Vietnamese labels; the workbook adds the weights' diagnostics and the balance."""
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.styles import Font
 
-HEADER_FILL = PatternFill("solid", fgColor="0B5CAD")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+from org.spreadsheets import csv_document, xlsx_header
 
 
 def _columns() -> list[tuple[str, Any, str]]:
@@ -48,25 +44,10 @@ def _rows(blocks: Sequence[Any]) -> list[tuple[Any, Any]]:
 
 def dashboard_csv(blocks: Sequence[Any]) -> str:
     columns = _columns()
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([header for header, _v, _f in columns])
-    for block, e in _rows(blocks):
-        writer.writerow(["" if (v := value(block, e)) is None else v for _h, value, _f in columns])
-    return buffer.getvalue()
-
-
-def _header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
-    sheet.append(headers)
-    for cell in sheet[sheet.max_row]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    # A coordinate, not sheet.cell(): creating the cell would make append() skip its row.
-    sheet.freeze_panes = f"A{sheet.max_row + 1}"
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    return csv_document(
+        [header for header, _v, _f in columns],
+        ([value(block, e) for _h, value, _f in columns] for block, e in _rows(blocks)),
+    )
 
 
 def dashboard_xlsx(
@@ -82,7 +63,7 @@ def dashboard_xlsx(
     sheet = book.active
     sheet.title = _("Estimates")[:31]
     widths = [36, 18, 10, 30, 18, *[12] * 8, 36]
-    _header(sheet, [h for h, _v, _f in columns], widths)
+    xlsx_header(sheet, [h for h, _v, _f in columns], widths)
     for block, e in _rows(blocks):
         sheet.append([value(block, e) for _h, value, _f in columns])
         for index, (_h, _v, number_format) in enumerate(columns, start=1):
@@ -102,7 +83,7 @@ def dashboard_xlsx(
 
     diagnostics = run.diagnostics or {}
     facts = book.create_sheet(_("Weights")[:31])
-    _header(facts, [_("Diagnostic"), _("Value")], [44, 18])
+    xlsx_header(facts, [_("Diagnostic"), _("Value")], [44, 18])
     for label, value, number_format in [
         (_("Respondents"), diagnostics.get("n"), "#,##0"),
         (_("Sum of the weights"), diagnostics.get("sum_weights"), "#,##0.0"),
@@ -119,7 +100,7 @@ def dashboard_xlsx(
     margins = diagnostics.get("margins") or []
     if margins:
         sheet_m = book.create_sheet(_("Margins")[:31])
-        _header(
+        xlsx_header(
             sheet_m, [_("Variable"), _("Category"), _("Target"), _("Achieved")], [24, 24, 14, 14]
         )
         for m in margins:
@@ -129,7 +110,7 @@ def dashboard_xlsx(
     if weights is not None and weights.balance:
         names = names or {}
         sheet_b = book.create_sheet(_("Balance")[:31])
-        _header(
+        xlsx_header(
             sheet_b,
             [
                 _("Variable"),

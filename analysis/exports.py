@@ -1,17 +1,15 @@
 """Estimates as files: UTF-8 CSV with a BOM, and a formatted workbook (bold frozen
 header, percent and number formats, Vietnamese column names)."""
 
-import csv
 import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from analysis.models import Estimate
+from org.spreadsheets import csv_document, xlsx_header
 
 SHARES = {"element_index", "item_share", "overall"}
 
@@ -44,13 +42,10 @@ def _columns() -> list[tuple[str, Any, str]]:
 
 def estimates_csv(rows: Iterable[Estimate]) -> str:
     columns = _columns()
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([header for header, _value, _format in columns])
-    for e in rows:
-        writer.writerow(["" if (v := value(e)) is None else v for _h, value, _f in columns])
-    return buffer.getvalue()
+    return csv_document(
+        [header for header, _value, _format in columns],
+        ([value(e) for _h, value, _f in columns] for e in rows),
+    )
 
 
 def estimates_xlsx(rows: Iterable[Estimate]) -> bytes:
@@ -58,17 +53,11 @@ def estimates_xlsx(rows: Iterable[Estimate]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Estimates")[:31]
-    sheet.append([header for header, _value, _format in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="0B5CAD")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
+    headers = [header for header, _value, _format in columns]
+    xlsx_header(sheet, headers, [max(10, min(40, len(header) + 4)) for header in headers])
     for e in rows:
         sheet.append([value(e) for _h, value, _f in columns])
-    for index, (header, _value, number_format) in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = max(10, min(40, len(header) + 4))
+    for index, (_header, _value, number_format) in enumerate(columns, start=1):
         if number_format == "@":
             continue
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
