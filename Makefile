@@ -26,7 +26,7 @@ install: $(STAMP)
 
 ## run: set up everything, load the demo (surveys and the reform index), run the analysis, serve on http://$(HOST)
 run: install .env
-	@scripts/ensure-system-packages.sh --no-browser
+	@scripts/ensure-system-packages.sh --runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py load_reform_demo
